@@ -1,0 +1,8 @@
+def navigation(request):
+    """What the top bar needs to know about the signed-in person."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from accounts.selectors import user_teaches_any
+
+    return {"nav_is_instructor": user.is_staff or user_teaches_any(user=user)}

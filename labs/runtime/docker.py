@@ -1,0 +1,376 @@
+"""DockerBackend: the sandbox contract (labs.runtime.base.Backend) on the Docker Engine API.
+
+Lifecycle goes through docker-py; exec streams through labs.runtime.engine (exact bytes, asyncio
+for terminals). Every engine error is translated into the contract's own exception types.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import select
+import socket
+import tarfile
+import time
+from collections.abc import Iterator
+
+import docker
+import requests
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+
+from . import cgroups, engine
+from .base import BackendUnavailable, ExecResult, FileContent, Handle, SandboxError, SandboxGone, Stats
+from .spec import SandboxSpec, container_config
+
+log = logging.getLogger(__name__)
+
+LABEL_INSTANCE = "org.berth.instance"
+LABEL_KIND = "org.berth.kind"
+LABEL_SESSION = "org.berth.session"
+LABEL_USER = "org.berth.user"
+LABEL_LAB = "org.berth.lab"
+LABEL_CGROUP = "org.berth.cgroup-parent"
+LABEL_NETWORK = "org.berth.network"
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, socket.timeout)):
+        return True
+    return isinstance(exc, APIError) and exc.status_code in (500, 502, 503, 504) and "conflict" not in str(exc).lower()
+
+
+class DockerBackend:
+    def __init__(self, base_url: str, *, instance: str, timeout: float = 30):
+        self.base_url = base_url
+        self.instance = instance
+        self.address = engine.EngineAddress.parse(base_url)
+        try:
+            self.client = docker.DockerClient(base_url=base_url, timeout=timeout, version="1.41")
+        except DockerException as exc:  # bad URL or no socket at all
+            raise BackendUnavailable(str(exc)) from exc
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NotFound as exc:
+            raise SandboxGone(str(exc.explanation or exc)) from exc
+        except (APIError, DockerException, requests.RequestException, ConnectionError, socket.timeout) as exc:
+            if _transient(exc) or not isinstance(exc, APIError):
+                raise BackendUnavailable(f"Docker engine at {self.base_url}: {exc}") from exc
+            raise SandboxError(str(exc.explanation or exc)) from exc
+
+    def _handle(self, container) -> Handle:
+        attrs = container.attrs
+        state = attrs.get("State", {})
+        networks = attrs.get("NetworkSettings", {}).get("Networks") or {}
+        ip = next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")), "")
+        return Handle(
+            id=container.id,
+            name=container.name,
+            state=state.get("Status", container.status),
+            labels=dict(attrs.get("Config", {}).get("Labels") or {}),
+            exit_code=state.get("ExitCode") if state.get("Status") in ("exited", "dead") else None,
+            oom_killed=bool(state.get("OOMKilled")),
+            ip_address=ip,
+        )
+
+    def managed_labels(self, **extra: str) -> dict[str, str]:
+        return {LABEL_INSTANCE: self.instance, LABEL_KIND: "lab", **extra}
+
+    # --- contract ---------------------------------------------------------------------------------
+    def ping(self) -> dict:
+        try:
+            version = self.client.version()
+            info = self.client.info()
+        except (DockerException, requests.RequestException, ConnectionError) as exc:
+            raise BackendUnavailable(f"Docker engine at {self.base_url}: {exc}") from exc
+        return {
+            "version": version.get("Version", ""),
+            "api_version": version.get("ApiVersion", ""),
+            "runtimes": sorted((info.get("Runtimes") or {}).keys()),
+            "cgroup_version": info.get("CgroupVersion", ""),
+            "cgroup_driver": info.get("CgroupDriver", ""),
+            "containers_running": info.get("ContainersRunning", 0),
+        }
+
+    def start(self, spec: SandboxSpec) -> Handle:
+        container = self._find(spec.name)
+        if container is None:
+            self._prepare(spec)
+            config = container_config(spec)
+            config["labels"][LABEL_CGROUP] = spec.cgroup_parent
+            config["labels"][LABEL_NETWORK] = spec.network or ""
+            try:
+                container = self._call(self.client.containers.create, **config)
+            except SandboxGone as exc:  # 404 on create = the image is missing
+                raise SandboxError(f"image {spec.image} is not on this Docker host; run manage.py build_lab_images") from exc
+            except SandboxError as exc:
+                if "Conflict" in str(exc) or "already in use" in str(exc):
+                    container = self._find(spec.name)  # a concurrent start won the race: use its container
+                    if container is None:
+                        raise
+                else:
+                    raise
+        if container.status != "running":
+            self._call(container.start)
+            container = self._call(self.client.containers.get, container.id)
+        return self._handle(container)
+
+    def _prepare(self, spec: SandboxSpec) -> None:
+        if spec.cgroup_parent:
+            try:
+                cgroups.ensure_parent(spec.cgroup_parent, memory_bytes=spec.memory_bytes, cpus=spec.cpus,
+                                      pids=spec.pids_limit)
+            except cgroups.CgroupError as exc:
+                raise SandboxError(f"cannot set up the lab's resource budget: {exc}") from exc
+        if spec.network:
+            self.ensure_network(spec.network, labels=spec.labels)
+
+    def ensure_network(self, name: str, *, labels: dict[str, str]) -> None:
+        """A private, internal (no route off the machine) bridge network; idempotent."""
+        existing = self._call(self.client.networks.list, names=[name])
+        if any(n.name == name for n in existing):
+            return
+        try:
+            self._call(self.client.networks.create, name, driver="bridge", internal=True,
+                       labels={**labels, LABEL_KIND: "lab-network"}, check_duplicate=True)
+        except SandboxError as exc:
+            if "already exists" not in str(exc):
+                raise
+
+    def _find(self, name: str):
+        try:
+            return self._call(self.client.containers.get, name)
+        except SandboxGone:
+            return None
+
+    def stop(self, ref: str, *, now: bool = False) -> None:
+        try:
+            container = self._call(self.client.containers.get, ref)
+        except SandboxGone:
+            return
+        labels = container.labels
+        try:
+            if not now and container.status == "running":
+                self._call(container.stop, timeout=3)
+            self._call(container.remove, force=True, v=True)
+        except SandboxGone:
+            pass
+        except SandboxError as exc:
+            if "removal of container" not in str(exc) or "already in progress" not in str(exc):
+                raise
+        self._cleanup_owned(labels)
+
+    def _cleanup_owned(self, labels: dict) -> None:
+        network = labels.get(LABEL_NETWORK)
+        if network:
+            for net in self._call(self.client.networks.list, names=[network]):
+                if net.name == network and net.attrs.get("Labels", {}).get(LABEL_INSTANCE) == self.instance:
+                    try:
+                        self._call(net.remove)
+                    except (SandboxGone, SandboxError) as exc:
+                        log.info("network %s not removed yet: %s", network, exc)
+        if labels.get(LABEL_CGROUP):
+            cgroups.remove_parent(labels[LABEL_CGROUP])
+
+    def poll(self, ref: str) -> int | None:
+        handle = self.inspect(ref)
+        if handle.running or handle.state in ("created", "paused"):
+            return None
+        return handle.exit_code if handle.exit_code is not None else -1
+
+    def inspect(self, ref: str) -> Handle:
+        return self._handle(self._call(self.client.containers.get, ref))
+
+    def list_managed(self) -> list[Handle]:
+        filters = {"label": [f"{LABEL_INSTANCE}={self.instance}", f"{LABEL_KIND}=lab"]}
+        containers = self._call(self.client.containers.list, all=True, filters=filters, sparse=False)
+        return [self._handle(c) for c in containers]
+
+    def list_networks(self) -> list[tuple[str, dict]]:
+        nets = self._call(self.client.networks.list, filters={"label": f"{LABEL_INSTANCE}={self.instance}"})
+        return [(n.name, n.attrs.get("Labels") or {}) for n in nets]
+
+    def remove_network(self, name: str) -> None:
+        try:
+            self._call(self.client.networks.get(name).remove)
+        except (SandboxGone, NotFound):
+            pass
+
+    def exec(self, ref: str, cmd: list[str], *, user: str, stdin: bytes | None = None, timeout: float = 10,
+             max_output: int = 64 * 1024, env: dict | None = None, workdir: str | None = None) -> ExecResult:
+        started = time.monotonic()
+        try:
+            exec_id = engine.exec_create(self.address, ref, cmd, user=user, tty=False, stdin=stdin is not None,
+                                         env=env, workdir=workdir)
+            sock, rest = engine.exec_start(self.address, exec_id, tty=False, timeout=timeout + 5)
+        except engine.EngineHTTPError as exc:
+            if exc.status == 404:
+                raise SandboxGone(exc.message) from exc
+            if exc.status == 409:  # container not running
+                raise SandboxGone(exc.message) from exc
+            raise SandboxError(exc.message) from exc
+        except OSError as exc:
+            raise BackendUnavailable(f"Docker engine at {self.base_url}: {exc}") from exc
+        output, truncated, timed_out = bytearray(), False, False
+        demux = engine.Demuxer()
+        try:
+            if stdin is not None:
+                sock.sendall(stdin)
+                sock.shutdown(socket.SHUT_WR)
+            deadline = started + timeout
+            pending = rest
+            while True:
+                for _, data in demux.feed(pending):
+                    room = max_output - len(output)
+                    if len(data) > room:
+                        truncated = True
+                    output += data[:room]
+                if truncated:
+                    break  # stop reading: closing the stream ends a flooding process (SIGPIPE)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                ready, _, _ = select.select([sock], [], [], remaining)
+                if not ready:
+                    timed_out = True
+                    break
+                pending = sock.recv(65536)
+                if not pending:
+                    break
+        finally:
+            sock.close()
+        duration = int((time.monotonic() - started) * 1000)
+        if timed_out or truncated:
+            return ExecResult(exit_code=None, output=bytes(output), duration_ms=duration, timed_out=timed_out,
+                              truncated=truncated)
+        exit_code = None
+        for _ in range(50):  # the exit code lands a moment after the stream closes
+            info = engine.exec_inspect(self.address, exec_id)
+            if not info.get("Running"):
+                exit_code = info.get("ExitCode")
+                break
+            time.sleep(0.01)
+        return ExecResult(exit_code=exit_code, output=bytes(output), duration_ms=duration)
+
+    def read_file(self, ref: str, path: str, *, max_bytes: int) -> FileContent:
+        container = self._call(self.client.containers.get, ref)
+        try:
+            stream, stat = container.get_archive(path, chunk_size=65536)
+        except NotFound:
+            return FileContent(path=path, content=b"", size=0, missing=True)
+        except (APIError, DockerException, requests.RequestException) as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        size = int(stat.get("size", 0))
+        with tarfile.open(fileobj=_IterReader(stream), mode="r|") as tar:
+            for member in tar:
+                if member.issym() or member.islnk():
+                    note = f"(a link to {member.linkname}; links are not followed)".encode()
+                    return FileContent(path=path, content=note, size=len(note), truncated=False)
+                if not member.isfile():
+                    return FileContent(path=path, content=b"", size=0, missing=True)
+                data = tar.extractfile(member).read(max_bytes)
+                return FileContent(path=path, content=data, size=member.size, truncated=member.size > max_bytes)
+        return FileContent(path=path, content=b"", size=size, missing=True)
+
+    def stats(self, ref: str) -> Stats:
+        container = self._call(self.client.containers.get, ref)
+        raw = self._call(container.stats, stream=False)
+        cpu, pre = raw.get("cpu_stats", {}), raw.get("precpu_stats", {})
+        cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get("total_usage", 0)
+        sys_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
+        online = cpu.get("online_cpus") or 1
+        percent = (cpu_delta / sys_delta) * online * 100 if sys_delta > 0 and cpu_delta > 0 else 0.0
+        mem = raw.get("memory_stats", {})
+        usage = mem.get("usage", 0) - (mem.get("stats", {}).get("total_inactive_file") or mem.get("stats", {}).get("inactive_file") or 0)
+        return Stats(cpu_percent=round(percent, 1), memory_bytes=max(0, usage), memory_limit=mem.get("limit", 0),
+                     pids=raw.get("pids_stats", {}).get("current", 0))
+
+    def image_exists(self, image: str) -> bool:
+        try:
+            self._call(self.client.images.get, image)
+            return True
+        except (SandboxGone, ImageNotFound):
+            return False
+
+
+    def remove_session_objects(self, session_id: str) -> dict:
+        """Remove every container, network, volume and image tag labelled with the session (what
+        the student made through the gateway). Idempotent; returns counts."""
+        counts = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
+        filters = {"label": [f"{LABEL_SESSION}={session_id}"]}
+        for container in self._call(self.client.containers.list, all=True, filters=filters):
+            try:
+                self._call(container.remove, force=True, v=True)
+                counts["containers"] += 1
+            except SandboxGone:
+                pass
+        for network in self._call(self.client.networks.list, filters=filters):
+            try:
+                for attached in (self._call(self.client.networks.get, network.id).attrs.get("Containers") or {}):
+                    try:
+                        self._call(network.disconnect, attached, force=True)
+                    except (SandboxGone, SandboxError):
+                        pass
+                self._call(network.remove)
+                counts["networks"] += 1
+            except (SandboxGone, SandboxError) as exc:
+                log.info("network %s not removed: %s", network.name, exc)
+        for volume in self._call(self.client.volumes.list, filters=filters):
+            try:
+                self._call(volume.remove, force=True)
+                counts["volumes"] += 1
+            except (SandboxGone, SandboxError) as exc:
+                log.info("volume %s not removed: %s", volume.name, exc)
+        for image in self._call(self.client.images.list, filters=filters):
+            try:
+                for tag in image.tags or [image.id]:
+                    self._call(self.client.images.remove, tag, force=True, noprune=False)
+                counts["images"] += 1
+            except (SandboxGone, SandboxError) as exc:
+                log.info("image %s not removed: %s", image.id, exc)
+        try:
+            self._call(self.client.api.prune_builds, filters={"label": [f"{LABEL_SESSION}={session_id}"]})
+        except (SandboxError, BackendUnavailable, TypeError):
+            pass
+        return counts
+
+
+    def remove_orphans(self, *, live_session_ids: set[str]) -> list[str]:
+        """Remove networks, volumes and images of this instance whose session is no longer live."""
+        removed = []
+        instance = {"label": [f"{LABEL_INSTANCE}={self.instance}"]}
+        sessions = set()
+        for collection in (self.client.networks, self.client.volumes, self.client.images):
+            for obj in self._call(collection.list, filters=instance):
+                labels = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}) if obj.attrs else {}
+                session = labels.get(LABEL_SESSION)
+                if session and session not in live_session_ids:
+                    sessions.add(session)
+        for session in sessions:
+            self.remove_session_objects(session)
+            removed.append(session)
+        return removed
+
+
+class _IterReader(io.RawIOBase):
+    """A file-like view of an iterator of byte chunks (for streaming tar reads)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self.chunks, self.buf = iter(chunks), b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self.buf:
+            try:
+                self.buf = next(self.chunks)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self.buf))
+        b[:n], self.buf = self.buf[:n], self.buf[n:]
+        return n
+

@@ -1,0 +1,94 @@
+"""Lab pages, the student's session actions, and /healthz. Thin: selectors decide who sees what,
+services do the work, LabError messages are shown to the person."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from labs import selectors, services
+from labs.errors import LabError
+from labs.health import platform_health
+
+
+@never_cache
+def healthz(request):
+    report = platform_health()
+    return JsonResponse(report, status=200 if not report["down"] else 503)
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _reply(request, *, session=None, error: str = "", status: int = 200, fallback: str = ""):
+    if _wants_json(request):
+        body = {"session": services.session_snapshot(session) if session else None}
+        if error:
+            body["error"] = error
+        return JsonResponse(body, status=status)
+    if error:
+        from django.contrib import messages
+
+        messages.error(request, error)
+    return redirect(fallback or (session.lab.get_absolute_url() if session else "dashboard"))
+
+
+@login_required
+def lab_detail(request, course_slug, lab_slug):
+    lab = selectors.lab_for_user(user=request.user, course_slug=course_slug, lab_slug=lab_slug)
+    if lab is None:
+        raise Http404("No such lab")
+    session = selectors.current_session(user=request.user, lab=lab)
+    snapshot = services.session_snapshot(session) if session else None
+    context = {
+        "lab": lab,
+        "lesson": lab.lesson,
+        "session": session,
+        "session_data": snapshot,
+    }
+    return render(request, "labs/lab.html", context)
+
+
+@login_required
+@require_POST
+def lab_start(request, course_slug, lab_slug):
+    lab = selectors.lab_for_user(user=request.user, course_slug=course_slug, lab_slug=lab_slug)
+    if lab is None:
+        raise Http404("No such lab")
+    try:
+        session = services.lab_session_start(user=request.user, lab=lab)
+    except LabError as exc:
+        return _reply(request, error=str(exc), status=409, fallback=lab.get_absolute_url())
+    return _reply(request, session=session, status=201)
+
+
+ACTIONS = {
+    "stop": lambda s, u: services.lab_session_stop(session=s, actor=u),
+    "reset": lambda s, u: services.lab_session_reset(session=s, actor=u),
+    "extend": lambda s, u: services.lab_session_extend(session=s, actor=u),
+}
+
+
+@login_required
+@require_POST
+def session_action(request, session_id, action):
+    session = selectors.session_of_owner(user=request.user, session_id=session_id)
+    if session is None or action not in ACTIONS:
+        raise Http404("No such session")
+    try:
+        session = ACTIONS[action](session, request.user)
+    except LabError as exc:
+        return _reply(request, session=session, error=str(exc), status=409)
+    return _reply(request, session=session)
+
+
+@login_required
+def session_status(request, session_id):
+    session = selectors.session_of_owner(user=request.user, session_id=session_id)
+    if session is None:
+        raise Http404("No such session")
+    return JsonResponse({"session": services.session_snapshot(session)})

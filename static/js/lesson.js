@@ -1,0 +1,1 @@
+// Lesson page behaviour. Runnable code blocks are wired to the lab terminal by terminal-dock.js.

@@ -1,0 +1,1 @@
+// The in-browser terminal (filled in by the terminal issue).
