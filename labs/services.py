@@ -152,7 +152,7 @@ def queue_position(session: LabSession) -> int:
 
 
 def _locked(session_id) -> LabSession:
-    return LabSession.objects.select_for_update().select_related("lab", "lab__course", "host").get(pk=session_id)
+    return LabSession.objects.select_for_update(of=("self",)).select_related("lab", "lab__course", "host").get(pk=session_id)
 
 
 def _max_live_for(user, cohort) -> int:
@@ -177,10 +177,15 @@ def lab_session_start(*, user, lab, actor=None) -> LabSession:
     cohort = student_cohort_for_course(user=user, course=lab.course)
     try:
         with transaction.atomic():
-            live = LabSession.objects.select_for_update().filter(user=user, state__in=LabSession.LIVE_STATES)
+            # One start at a time per student (locks their user row, not sessions other work reads).
+            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            live = list(LabSession.objects.filter(user=user, state__in=LabSession.LIVE_STATES).select_related("lab"))
+            mine = next((s for s in live if s.lab_id == lab.pk), None)
+            if mine is not None:
+                return mine
             limit = _max_live_for(user, cohort)
             if len(live) >= limit:
-                names = ", ".join(sorted({s.lab.title for s in live.select_related("lab")}))
+                names = ", ".join(sorted({s.lab.title for s in live}))
                 raise QuotaExceeded(f"You can run {limit} lab(s) at a time and have {names} open. Stop one first.")
             ttl = (cohort.lab_ttl_minutes * 60) if cohort and cohort.lab_ttl_minutes else lab.ttl_seconds
             session = LabSession.objects.create(user=user, lab=lab, cohort=cohort, state=S.REQUESTED, ttl_seconds=ttl)
@@ -224,7 +229,7 @@ def lab_sessions_dispatch() -> list[LabSession]:
     )
     free = {h.pk: h.capacity - busy.get(h.pk, 0) for h in hosts}
     waiting = list(
-        LabSession.objects.select_for_update(skip_locked=True).select_related("lab", "lab__course")
+        LabSession.objects.select_for_update(of=("self",)).select_related("lab", "lab__course")
         .filter(state=S.REQUESTED).order_by("requested_at")
     )
     placed = []

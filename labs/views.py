@@ -63,6 +63,7 @@ def lab_start(request, course_slug, lab_slug):
         session = services.lab_session_start(user=request.user, lab=lab)
     except LabError as exc:
         return _reply(request, error=str(exc), status=409, fallback=lab.get_absolute_url())
+    session.refresh_from_db()
     return _reply(request, session=session, status=201)
 
 

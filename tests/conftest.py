@@ -30,3 +30,11 @@ def instructor(cohort):
 @pytest.fixture
 def admin_user(db):
     return factories.make_user("root", staff=True)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Lets fixtures know whether the test failed (to dump container logs on failure).
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -59,7 +59,7 @@ def container_config(spec: SandboxSpec) -> dict:
     an init process, a nofile ulimit, a capped log, no host mounts and never the host's Docker socket.
     """
     relax = spec.relax
-    tmpfs_opts = f"rw,nosuid,nodev,size={spec.disk_bytes}"
+    tmpfs_opts = f"rw,exec,nosuid,nodev,size={spec.disk_bytes}"  # exec: students run their own scripts
     tmpfs = {
         "/tmp": f"{tmpfs_opts},mode=1777",
         LAB_HOME: f"{tmpfs_opts},uid={LAB_UID},gid={LAB_UID},mode=0755",
