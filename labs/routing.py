@@ -6,4 +6,5 @@ from labs import consumers
 
 websocket_urlpatterns = [
     path("ws/labs/<slug:course_slug>/<slug:lab_slug>/status/", consumers.LabStatusConsumer.as_asgi()),
+    path("ws/labs/<uuid:session_id>/terminal/", consumers.TerminalConsumer.as_asgi()),
 ]

@@ -117,8 +117,8 @@ USE_TZ = True
 # --- Static and media ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
-MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -139,10 +139,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Berth -------------------------------------------------------------------------------------
-BERTH_CONTENT_DIR = env.path("BERTH_CONTENT_DIR", default=BASE_DIR / "content")
+BERTH_CONTENT_DIR = Path(env.str("BERTH_CONTENT_DIR", default=str(BASE_DIR / "content")))
 BERTH_DOCKER_URL = env("BERTH_DOCKER_URL", default="unix:///var/run/docker.sock")
 BERTH_LAB_RUNTIME = env("BERTH_LAB_RUNTIME", default="")  # "" = engine default (runc); "runsc" = gVisor
-BERTH_RECORDINGS_DIR = env.path("BERTH_RECORDINGS_DIR", default=BASE_DIR / "var" / "recordings")
+BERTH_RECORDINGS_DIR = Path(env.str("BERTH_RECORDINGS_DIR", default=str(BASE_DIR / "var" / "recordings")))
 BERTH_RECORDING_MAX_BYTES = env.int("BERTH_RECORDING_MAX_BYTES", default=5 * 1024 * 1024)
 BERTH_MAX_LIVE_SESSIONS_PER_USER = env.int("BERTH_MAX_LIVE_SESSIONS_PER_USER", default=2)
 BERTH_MAX_TERMINALS_PER_USER = env.int("BERTH_MAX_TERMINALS_PER_USER", default=8)
@@ -161,7 +161,7 @@ LOGGING = {
 # dev server) can share one engine without touching each other's sandboxes.
 BERTH_INSTANCE = env("BERTH_INSTANCE", default="berth")
 BERTH_ALLOWED_IMAGES = env.list("BERTH_ALLOWED_IMAGES", default=["berth/lab-base:1", "berth/lab-docker:1"])
-BERTH_GATEWAY_DIR = env.path("BERTH_GATEWAY_DIR", default=BASE_DIR / "var" / "gateway")
+BERTH_GATEWAY_DIR = Path(env.str("BERTH_GATEWAY_DIR", default=str(BASE_DIR / "var" / "gateway")))
 BERTH_DEFAULT_HOST_CAPACITY = env.int("BERTH_DEFAULT_HOST_CAPACITY", default=50)
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 # Runtime for containers students start through the gateway ("" = engine default, "runsc" = gVisor).

@@ -1,5 +1,7 @@
 """The test suite: PostgreSQL (DATABASE_URL, set by `make test`), real Redis and Docker."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -12,7 +14,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-BERTH_RECORDINGS_DIR = env.path("BERTH_RECORDINGS_DIR", default=BASE_DIR / "var" / "test-recordings")
+BERTH_RECORDINGS_DIR = Path(env.str("BERTH_RECORDINGS_DIR", default=str(BASE_DIR / "var" / "test-recordings")))
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 BERTH_INSTANCE = env("BERTH_INSTANCE", default="berthtest")
 WHITENOISE_AUTOREFRESH = True
