@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import active_memberships
+from accounts.selectors import active_memberships, can_use_course
 from courses import selectors, services
 from courses.models import Course, Lesson
 
@@ -37,6 +37,7 @@ def lesson_detail(request, course_slug, lesson_slug):
         "lesson": lesson, "course": lesson.course, "prev": prev, "next": nxt, "progress": progress,
         "is_complete": lesson.pk in progress.done_ids,
         "completing_lab": lesson.completing_labs.filter(is_archived=False).first(),
+        "can_run": bool(lesson.lab_id) and can_use_course(user=request.user, course=lesson.course),
     }
     return render(request, "courses/lesson.html", context)
 

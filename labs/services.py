@@ -7,6 +7,7 @@ import datetime as _dt
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -178,7 +179,7 @@ def lab_session_start(*, user, lab, actor=None) -> LabSession:
     try:
         with transaction.atomic():
             # One start at a time per student (locks their user row, not sessions other work reads).
-            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
             live = list(LabSession.objects.filter(user=user, state__in=LabSession.LIVE_STATES).select_related("lab"))
             mine = next((s for s in live if s.lab_id == lab.pk), None)
             if mine is not None:

@@ -93,3 +93,47 @@ def session_status(request, session_id):
     if session is None:
         raise Http404("No such session")
     return JsonResponse({"session": services.session_snapshot(session)})
+
+
+@login_required
+def session_observe(request, session_id):
+    """A read-only view of a student's live terminal, for their instructors and admins."""
+    session = selectors.session_visible_to(user=request.user, session_id=session_id)
+    if session is None:
+        raise Http404("No such session")
+    if session.user_id == request.user.pk:
+        return redirect(session.lab.get_absolute_url())
+    recordings = session.recordings.order_by("-started_at")
+    return render(request, "labs/observe.html", {"session": session, "recordings": recordings,
+                                                 "tabs": ["main"] + [f"tab{i}" for i in range(2, 9)]})
+
+
+def _recording_or_404(user, recording_id):
+    from labs.models import Recording
+
+    recording = Recording.objects.select_related("session").filter(pk=recording_id).first()
+    if recording is None or selectors.session_visible_to(user=user, session_id=recording.session_id) is None:
+        raise Http404("No such recording")
+    return recording
+
+
+@login_required
+def recording_detail(request, recording_id):
+    recording = _recording_or_404(request.user, recording_id)
+    session = selectors.session_visible_to(user=request.user, session_id=recording.session_id)
+    return render(request, "labs/recording.html", {"recording": recording, "session": session})
+
+
+@login_required
+def recording_cast(request, recording_id):
+    from pathlib import Path
+
+    from django.http import FileResponse
+
+    recording = _recording_or_404(request.user, recording_id)
+    path = Path(recording.path)
+    if not path.is_file():
+        raise Http404("The recording file is missing")
+    response = FileResponse(path.open("rb"), content_type="application/x-asciicast")
+    response["Cache-Control"] = "private, no-store"
+    return response

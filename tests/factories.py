@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from accounts.models import Cohort, Membership, User
-from courses.models import Course
+from courses.models import Course  # noqa: F401 - re-exported for tests
 from courses.services import course_import
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

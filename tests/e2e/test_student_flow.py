@@ -1,0 +1,65 @@
+"""A demo student in real Chromium: a lesson marked complete; a lab's terminal typed into."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from courses.models import LessonProgress
+from tests import factories
+from tests.e2e.conftest import ARTIFACTS, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow]
+COURSE = Path(__file__).resolve().parents[2] / "content" / "docker-crash-course"
+
+
+@pytest.fixture
+def demo(live_server_url):
+    call_command("import_course", str(COURSE))
+    call_command("seed_demo")
+    return live_server_url
+
+
+def test_student_opens_a_lesson_and_marks_it_complete(demo, page):
+    login(page, demo, "alice", "berth-student")
+    page.click("text=Docker Crash Course")
+    page.click("#continue")
+    page.wait_for_selector("article.lesson h1")
+    title = page.inner_text("article.lesson h1")
+    assert page.locator(".code-block.runnable .run-btn").count() >= 1
+    page.click("#mark-complete")
+    page.wait_for_load_state("networkidle")
+    alice = User.objects.get(username="alice")
+    done = LessonProgress.objects.get(user=alice, completed_at__isnull=False)
+    assert done.lesson.title == title
+    page.goto(f"{demo}/courses/docker-crash-course/")
+    assert "1 of" in page.inner_text(".progress-summary")
+    page.screenshot(path=str(ARTIFACTS / "course-progress.png"), full_page=True)
+
+
+@pytest.fixture
+def lab_url(demo, engine_cleanup):
+    factories.import_mini_course()
+    cohort = factories.make_cohort(factories.Course.objects.get(slug="mini"), "mini-demo")
+    factories.enrol(User.objects.get(username="alice"), cohort)
+    return f"{demo}/labs/mini/first/"
+
+
+def test_student_types_in_the_lab_terminal_and_reloads(lab_url, demo, page):
+    login(page, demo, "alice", "berth-student")
+    page.goto(lab_url)
+    page.click("#btn-start")
+    page.wait_for_selector("#session-state.state-running", timeout=60000)
+    page.wait_for_selector(".term-pane .xterm-screen", timeout=20000)
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
+    page.click(".term-pane .xterm-screen")
+    page.keyboard.type("echo berth-$((6*7))")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000)
+    page.screenshot(path=str(ARTIFACTS / "lab-terminal.png"))
+    page.reload()
+    page.wait_for_selector(".term-pane .xterm-screen", timeout=20000)
+    # the same tmux session: the previous output is still on the screen
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000)
+    page.screenshot(path=str(ARTIFACTS / "lab-terminal-after-reload.png"))
