@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.conf import settings
 
 from labs import notify, selectors, services, terminal, terminal_slots
+from labs.models import LabSession
 from labs.runtime import LabRuntimeError
 from labs.runtime.tty import open_tty
 
@@ -32,10 +33,13 @@ def _lab_and_snapshot(user, course_slug: str, lab_slug: str):
 
 
 class LabStatusConsumer(AsyncJsonWebsocketConsumer):
-    """Pushes the student's session state for one lab page: starting, queue position, running,
-    time left, stopped. Server-sent only; the page sends nothing but keepalive pings."""
+    """Pushes the student's session state for one lab page (starting, queue position, running,
+    time left, stopped) and check results. While the page is open it also drives continuous
+    checking: every few seconds, backing off to 30 s while the student is idle, it asks for one
+    round of checks (run by a worker next to the engine, one at a time per session)."""
 
     group: str | None = None
+    auto_task: asyncio.Task | None = None
 
     async def connect(self):
         user = self.scope.get("user")
@@ -47,21 +51,62 @@ class LabStatusConsumer(AsyncJsonWebsocketConsumer):
         if lab is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.user_id, self.lab_id, self.auto_on = user.pk, lab.pk, True
         self.group = notify.status_group(user.pk, lab.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "session", "session": snapshot})
+        self.auto_task = asyncio.create_task(self._auto_checks())
+
+    async def _auto_checks(self):
+        interval, last_activity = AUTO_MIN, None
+        while True:
+            await asyncio.sleep(interval)
+            if not self.auto_on:
+                continue
+            state = await _auto_check_round(self.user_id, self.lab_id)
+            if state is None:  # no running session, or nothing left to check
+                interval = AUTO_MIN
+                continue
+            activity = state
+            interval = AUTO_MIN if activity != last_activity else min(interval * 2, AUTO_MAX)
+            last_activity = activity
 
     async def disconnect(self, code):
+        if self.auto_task is not None:
+            self.auto_task.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        elif content.get("type") == "auto":
+            self.auto_on = bool(content.get("on"))
 
     async def session_update(self, event):
         await self.send_json({"type": "session", "session": event["session"]})
+
+    async def task_result(self, event):
+        await self.send_json({"type": "task", "result": event["result"]})
+
+
+AUTO_MIN, AUTO_MAX = 3.0, 30.0
+
+
+@database_sync_to_async
+def _auto_check_round(user_id: int, lab_id: int):
+    """Queue one round of checks for the running session, unless one is queued already.
+    Returns the session's last activity time (the caller backs off while it does not move)."""
+    from labs import checks
+
+    session = LabSession.objects.filter(user_id=user_id, lab_id=lab_id, state=LabSession.State.RUNNING).first()
+    if session is None or not checks.pending_tasks(session=session):
+        return None
+    services.checks_request_auto(session=session)
+    return session.last_activity_at
 
 
 # --- the terminal ------------------------------------------------------------------------------------

@@ -259,6 +259,11 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.lab.slug} v{self.version} by {self.user}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A submission is immutable: submit again to make a new version.")
+        super().save(*args, **kwargs)
+
 
 class SubmissionFile(models.Model):
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="files")
@@ -270,6 +275,11 @@ class SubmissionFile(models.Model):
 
     class Meta:
         ordering = ["path"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Collected files of a submission are immutable.")
+        super().save(*args, **kwargs)
 
 
 class Review(models.Model):

@@ -66,3 +66,85 @@ def _teaches_student_in_course(teacher, student, course) -> bool:
         cohort__memberships__user=teacher, cohort__memberships__role=Membership.Role.INSTRUCTOR,
         cohort__memberships__is_active=True,
     ).exists()
+
+
+def lab_tasks_for(*, user, lab, session=None) -> list[dict]:
+    """Each task of the lab with the student's standing: passed, hints revealed, solution, the
+    latest check result in this session. Three queries whatever the number of tasks."""
+    from labs.models import Task, TaskAttempt, TaskProgress
+
+    tasks = list(Task.objects.filter(lab=lab, is_archived=False).order_by("position"))
+    progress = {p.task_id: p for p in TaskProgress.objects.filter(user=user, task__in=tasks)}
+    latest: dict[int, TaskAttempt] = {}
+    if session is not None:
+        for attempt in TaskAttempt.objects.filter(session=session).order_by("-created_at")[:500]:
+            latest.setdefault(attempt.task_id, attempt)
+    passed = {t.slug for t in tasks if t.pk in progress and progress[t.pk].passed_at}
+    rows = []
+    for task in tasks:
+        p = progress.get(task.pk)
+        revealed = p.hints_revealed if p else 0
+        rows.append({
+            "task": task, "passed": task.slug in passed, "locked": any(n not in passed for n in task.needs),
+            "hints": task.hints[:revealed], "hints_left": len(task.hints) - revealed,
+            "solution": task.solution_html if p and p.solution_revealed_at else "",
+            "attempt": latest.get(task.pk),
+        })
+    return rows
+
+
+def submissions_of(*, user, lab):
+    from labs.models import Submission
+
+    return Submission.objects.filter(user=user, lab=lab).select_related("review").order_by("-version")
+
+
+def unseen_reviews_count(*, user) -> int:
+    return Review.objects.filter(submission__user=user, seen_at__isnull=True).count()
+
+
+# --- instructors' review queue ---------------------------------------------------------------------------
+
+
+def _teacher_scope(user):
+    """A Q over Submission limited to students of cohorts this person teaches, course by course."""
+    from django.db.models import Q
+
+    from accounts.models import Membership
+    from accounts.selectors import cohorts_taught_by
+
+    if user.is_admin:
+        return Q()
+    scope = Q(pk__in=[])
+    for cohort in cohorts_taught_by(user=user):
+        students = Membership.objects.filter(cohort=cohort, role=Membership.Role.STUDENT, is_active=True).values("user_id")
+        scope |= Q(user_id__in=students, lab__course_id=cohort.course_id)
+    return scope
+
+
+def submissions_for_teacher(*, user, lab: str = "", student: str = "", status: str = "", cohort=None):
+    from labs.models import Submission
+
+    qs = Submission.objects.filter(_teacher_scope(user)).select_related("user", "lab", "lab__course", "review")
+    if cohort is not None:
+        from accounts.models import Membership
+
+        qs = qs.filter(user__memberships__cohort=cohort, user__memberships__role=Membership.Role.STUDENT,
+                       lab__course_id=cohort.course_id)
+    if lab:
+        qs = qs.filter(lab__slug=lab)
+    if student:
+        qs = qs.filter(user__username=student)
+    if status == "ungraded":
+        qs = qs.filter(review__isnull=True)
+    elif status == "graded":
+        qs = qs.filter(review__isnull=False)
+    return qs.order_by("-created_at", "-pk").distinct()
+
+
+def submission_for_teacher(*, user, submission_id):
+    return submissions_for_teacher(user=user).filter(pk=submission_id).first()
+
+
+def ungraded_count_for(*, user) -> int:
+    return submissions_for_teacher(user=user, status="ungraded").count()

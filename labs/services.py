@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from labs import notify
-from labs.errors import InvalidTransition, LabError, LabUnavailable, NotAllowed, QuotaExceeded
+from labs.errors import InvalidTransition, LabError, NotAllowed, QuotaExceeded
 from labs.models import DockerHost, Lab, LabSession, LabSessionEvent, Task
 
 log = logging.getLogger(__name__)
@@ -307,7 +307,6 @@ def lab_session_provision(*, session_id, fresh: bool = False) -> LabSession:
 
             registry.session_register(session=session, spec=spec)
         handle = backend.start(spec)
-        _prepare_home(backend, handle.id, session)
         if session.lab.docker_enabled:
             registry.wait_ready(session.id, timeout=10)
     except (SandboxError, SandboxGone, LabError) as exc:
@@ -324,14 +323,6 @@ def lab_session_provision(*, session_id, fresh: bool = False) -> LabSession:
                     container_id=handle.id, container_name=handle.name, started_at=session.started_at or now,
                     expires_at=expires, last_activity_at=now, error="")
     return session
-
-
-def _prepare_home(backend, container_id: str, session: LabSession) -> None:
-    """The home is a fresh tmpfs: put the image's skeleton (/etc/skel) in it, as the student."""
-    result = backend.exec(container_id, ["sh", "-c", "cp -rn /etc/skel/. \"$HOME\"/ 2>/dev/null; true"],
-                          user="student" if "non_root" not in session.lab.relax else "root", timeout=10)
-    if result.exit_code != 0:
-        raise LabUnavailable(f"the sandbox did not become ready ({result.output[-200:].decode(errors='replace')})")
 
 
 def _teardown_later(session_id) -> None:
@@ -499,3 +490,15 @@ def lab_sessions_reconcile() -> dict:
         if hasattr(backend, "remove_orphans"):
             backend.remove_orphans(live_session_ids=set(live))
     return {"removed": removed, "failed": failed}
+
+
+def checks_request_auto(*, session: LabSession) -> bool:
+    """Queue one round of continuous checks for the session unless one is queued or running."""
+    from django.core.cache import cache
+
+    from labs import tasks
+
+    if not cache.add(f"auto-check-queued:{session.pk}", "1", 120):
+        return False
+    tasks.auto_check_session.apply_async(args=[str(session.pk)], queue=session.host.queue if session.host_id else None)
+    return True

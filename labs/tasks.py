@@ -51,3 +51,15 @@ def reap_lab_sessions() -> int:
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def reconcile_lab_sessions() -> dict:
     return services.lab_sessions_reconcile()
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=330)
+def auto_check_session(session_id: str) -> int:
+    from django.core.cache import cache
+
+    from labs import checks
+
+    try:
+        return len(checks.check_auto(session_id=session_id))
+    finally:
+        cache.delete(f"auto-check-queued:{session_id}")

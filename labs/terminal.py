@@ -35,8 +35,10 @@ def tmux_command(tab: str, *, observe: bool) -> list[str]:
     """The shell's home: a tmux session per tab, so a reload re-attaches to the same shell and
     screen. Observers attach read-only and do not change the student's window size."""
     if observe:
-        return ["tmux", "attach-session", "-f", "read-only,ignore-size", "-t", tab]
-    return ["tmux", "new-session", "-A", "-s", tab]
+        return ["tmux", "-u", "attach-session", "-f", "read-only,ignore-size", "-t", tab]
+    # The lab image's berth-home-init (idempotent) fills the tmpfs home from /etc/skel first.
+    return ["sh", "-c", 'command -v berth-home-init >/dev/null && berth-home-init 2>/dev/null; cd; '
+            'exec tmux -u new-session -A -s "$0"', tab]
 
 
 class FlowControl:

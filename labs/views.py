@@ -42,15 +42,25 @@ def lab_detail(request, course_slug, lab_slug):
     lab = selectors.lab_for_user(user=request.user, course_slug=course_slug, lab_slug=lab_slug)
     if lab is None:
         raise Http404("No such lab")
+    from labs import grading
+
     session = selectors.current_session(user=request.user, lab=lab)
     snapshot = services.session_snapshot(session) if session else None
+    tasks = selectors.lab_tasks_for(user=request.user, lab=lab, session=session if session and session.is_live else None)
+    submissions = list(selectors.submissions_of(user=request.user, lab=lab)[:10])
     context = {
         "lab": lab,
         "lesson": lab.lesson,
         "session": session,
         "session_data": snapshot,
+        "tasks": tasks,
+        "tasks_done": sum(1 for t in tasks if t["passed"]),
+        "submissions": submissions,
+        "new_feedback": [s for s in submissions if hasattr(s, "review") and s.review.seen_at is None],
     }
-    return render(request, "labs/lab.html", context)
+    response = render(request, "labs/lab.html", context)
+    grading.reviews_mark_seen(user=request.user, lab=lab)
+    return response
 
 
 @login_required
@@ -137,3 +147,87 @@ def recording_cast(request, recording_id):
     response = FileResponse(path.open("rb"), content_type="application/x-asciicast")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- tasks, hints, solutions, submissions ---------------------------------------------------------------
+
+
+def _task_or_404(lab, slug):
+    from labs.models import Task
+
+    task = Task.objects.filter(lab=lab, slug=slug, is_archived=False).first()
+    if task is None:
+        raise Http404("No such task")
+    return task
+
+
+@login_required
+@require_POST
+def task_check(request, session_id, task_slug):
+    from labs import checks
+
+    session = selectors.session_of_owner(user=request.user, session_id=session_id)
+    if session is None:
+        raise Http404("No such session")
+    task = _task_or_404(session.lab, task_slug)
+    try:
+        attempt = checks.check_run(session=session, task=task, wait=15)
+    except LabError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    return JsonResponse({"result": checks.attempt_json(attempt)})
+
+
+@login_required
+@require_POST
+def task_hint(request, course_slug, lab_slug, task_slug):
+    from labs import checks
+
+    lab = selectors.lab_for_user(user=request.user, course_slug=course_slug, lab_slug=lab_slug)
+    if lab is None:
+        raise Http404("No such lab")
+    task = _task_or_404(lab, task_slug)
+    hints = checks.hint_reveal(user=request.user, task=task)
+    return JsonResponse({"hints": hints, "hints_left": len(task.hints) - len(hints)})
+
+
+@login_required
+@require_POST
+def task_solution(request, course_slug, lab_slug, task_slug):
+    from labs import checks
+
+    lab = selectors.lab_for_user(user=request.user, course_slug=course_slug, lab_slug=lab_slug)
+    if lab is None:
+        raise Http404("No such lab")
+    task = _task_or_404(lab, task_slug)
+    return JsonResponse({"solution": checks.solution_reveal(user=request.user, task=task)})
+
+
+@login_required
+@require_POST
+def session_submit(request, session_id):
+    from labs import grading
+
+    session = selectors.session_of_owner(user=request.user, session_id=session_id)
+    if session is None:
+        raise Http404("No such session")
+    try:
+        submission = grading.submission_create(session=session)
+    except LabError as exc:
+        return _reply_error(request, session, str(exc))
+    body = {"submission": {"id": submission.pk, "version": submission.version, "auto_points": submission.auto_points,
+                           "total_points": submission.total_points, "results": submission.results}}
+    if _wants_json(request):
+        return JsonResponse(body, status=201)
+    from django.contrib import messages
+
+    messages.success(request, f"Submitted version {submission.version}: {submission.auto_points}/{submission.total_points} points from the checks.")
+    return redirect(session.lab.get_absolute_url())
+
+
+def _reply_error(request, session, error: str):
+    if _wants_json(request):
+        return JsonResponse({"error": error}, status=409)
+    from django.contrib import messages
+
+    messages.error(request, error)
+    return redirect(session.lab.get_absolute_url())

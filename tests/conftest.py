@@ -62,14 +62,17 @@ def engine_cleanup(request, backend):
     yield backend
     client = backend.client
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for container in client.containers.list(all=True, filters={"label": "org.berth.instance=berthtest"}):
+    from django.conf import settings
+
+    label = f"org.berth.instance={settings.BERTH_INSTANCE}"
+    for container in client.containers.list(all=True, filters={"label": label}):
         if failed:
             try:
                 print(f"--- logs of {container.name} ---\n" + container.logs(tail=50).decode(errors="replace"))
             except Exception:  # noqa: BLE001 - best effort while cleaning up
                 pass
         container.remove(force=True, v=True)
-    for network in client.networks.list(filters={"label": "org.berth.instance=berthtest"}):
+    for network in client.networks.list(filters={"label": label}):
         try:
             network.remove()
         except Exception:  # noqa: BLE001

@@ -41,3 +41,12 @@ def make_cohort(course: Course, slug: str | None = None, **extra) -> Cohort:
 
 def enrol(user: User, cohort: Cohort, role: str = Membership.Role.STUDENT) -> Membership:
     return Membership.objects.create(user=user, cohort=cohort, role=role)
+
+
+def make_submission(user: User, lab, *, version: int = 1, auto_points: int = 0, total_points: int = 15):
+    """A submission row with a stopped session behind it (no engine needed)."""
+    from labs.models import LabSession, Submission
+
+    session = LabSession.objects.create(user=user, lab=lab, state="stopped", ttl_seconds=600)
+    return Submission.objects.create(session=session, user=user, lab=lab, version=version, auto_points=auto_points,
+                                     total_points=total_points, results=[], help_used=[])

@@ -94,8 +94,8 @@ class Backend(Protocol):
              workdir: str | None = None) -> ExecResult:
         """Run cmd in the sandbox, feeding stdin, killing it after `timeout` seconds."""
 
-    def read_file(self, ref: str, path: str, *, max_bytes: int) -> FileContent:
-        """Copy one file out of the sandbox (binary-safe, at most max_bytes)."""
+    def read_file(self, ref: str, path: str, *, max_bytes: int, user: str = "student") -> FileContent:
+        """Copy one file out of the sandbox as `user` (binary-safe, at most max_bytes, links not followed)."""
 
     def stats(self, ref: str) -> Stats:
         """A one-shot CPU and memory reading."""

@@ -6,13 +6,10 @@ for terminals). Every engine error is translated into the contract's own excepti
 
 from __future__ import annotations
 
-import io
 import logging
 import select
 import socket
-import tarfile
 import time
-from collections.abc import Iterator
 
 import docker
 import requests
@@ -255,25 +252,27 @@ class DockerBackend:
             time.sleep(0.01)
         return ExecResult(exit_code=exit_code, output=bytes(output), duration_ms=duration)
 
-    def read_file(self, ref: str, path: str, *, max_bytes: int) -> FileContent:
-        container = self._call(self.client.containers.get, ref)
-        try:
-            stream, stat = container.get_archive(path, chunk_size=65536)
-        except NotFound:
+    def read_file(self, ref: str, path: str, *, max_bytes: int, user: str = "student") -> FileContent:
+        """Copy one file out of the sandbox through exec (the engine's archive API cannot see the
+        tmpfs mounts where students work), as `user`, so only what that user may read comes out.
+        Binary-safe; symbolic links are reported, not followed."""
+        script = ('f="$1"; if [ -L "$f" ]; then printf "L%s\\n" "$(readlink -- "$f")"; exit 0; fi; '
+                  '[ -f "$f" ] || { echo M; exit 0; }; [ -r "$f" ] || { echo U; exit 0; }; '
+                  'printf "F%s\\n" "$(stat -c %s -- "$f")"; head -c "$2" -- "$f"')
+        result = self.exec(ref, ["sh", "-c", script, "read_file", path, str(max_bytes)], user=user, timeout=15,
+                           max_output=max_bytes + 256)
+        head, _, body = result.output.partition(b"\n")
+        kind, value = head[:1], head[1:].decode(errors="replace")
+        if result.exit_code != 0 or kind in (b"M", b""):
             return FileContent(path=path, content=b"", size=0, missing=True)
-        except (APIError, DockerException, requests.RequestException) as exc:
-            raise BackendUnavailable(str(exc)) from exc
-        size = int(stat.get("size", 0))
-        with tarfile.open(fileobj=_IterReader(stream), mode="r|") as tar:
-            for member in tar:
-                if member.issym() or member.islnk():
-                    note = f"(a link to {member.linkname}; links are not followed)".encode()
-                    return FileContent(path=path, content=note, size=len(note), truncated=False)
-                if not member.isfile():
-                    return FileContent(path=path, content=b"", size=0, missing=True)
-                data = tar.extractfile(member).read(max_bytes)
-                return FileContent(path=path, content=data, size=member.size, truncated=member.size > max_bytes)
-        return FileContent(path=path, content=b"", size=size, missing=True)
+        if kind == b"U":
+            note = b"(not readable by the lab user)"
+            return FileContent(path=path, content=note, size=0, missing=True)
+        if kind == b"L":
+            note = f"(a link to {value}; links are not followed)".encode()
+            return FileContent(path=path, content=note, size=len(note))
+        size = int(value or 0)
+        return FileContent(path=path, content=body[:max_bytes], size=size, truncated=size > max_bytes)
 
     def stats(self, ref: str) -> Stats:
         container = self._call(self.client.containers.get, ref)
@@ -298,7 +297,9 @@ class DockerBackend:
 
     def remove_session_objects(self, session_id: str) -> dict:
         """Remove every container, network, volume and image tag labelled with the session (what
-        the student made through the gateway). Idempotent; returns counts."""
+        the student made through the gateway), and every image tag under the session's prefix (a
+        `docker tag busybox mine` names a platform image, which carries no session label).
+        Idempotent; returns counts."""
         counts = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
         filters = {"label": [f"{LABEL_SESSION}={session_id}"]}
         for container in self._call(self.client.containers.list, all=True, filters=filters):
@@ -324,27 +325,57 @@ class DockerBackend:
                 counts["volumes"] += 1
             except (SandboxGone, SandboxError) as exc:
                 log.info("volume %s not removed: %s", volume.name, exc)
-        for image in self._call(self.client.images.list, filters=filters):
-            try:
-                for tag in image.tags or [image.id]:
-                    self._call(self.client.images.remove, tag, force=True, noprune=False)
-                counts["images"] += 1
-            except (SandboxGone, SandboxError) as exc:
-                log.info("image %s not removed: %s", image.id, exc)
+        namespace = self._session_image_namespace(session_id)
+        # Children before parents: a few passes (an image with dependent children refuses to go).
+        for _ in range(3):
+            leftovers = 0
+            images = self._call(self.client.api.images, all=True)
+            for image in images:
+                labels = image.get("Labels") or {}
+                tags = [t for t in image.get("RepoTags") or [] if t and t != "<none>:<none>"]
+                own_tags = [t for t in tags if namespace and t.startswith(namespace + "/")]
+                if labels.get(LABEL_SESSION) != session_id and not own_tags:
+                    continue
+                try:
+                    if labels.get(LABEL_SESSION) == session_id and (not tags or tags == own_tags):
+                        for ref in own_tags or [image["Id"]]:
+                            self._call(self.client.api.remove_image, ref, force=True, noprune=False)
+                    else:  # someone else's image (a platform image) that the session tagged: untag only
+                        for ref in own_tags:
+                            self._call(self.client.api.remove_image, ref, noprune=True)
+                    counts["images"] += 1
+                except SandboxGone:
+                    pass
+                except SandboxError as exc:
+                    leftovers += 1
+                    log.info("image %s not removed yet: %s", image["Id"][:19], exc)
+            if not leftovers:
+                break
         try:
             self._call(self.client.api.prune_builds, filters={"label": [f"{LABEL_SESSION}={session_id}"]})
         except (SandboxError, BackendUnavailable, TypeError):
             pass
         return counts
 
+    def _session_image_namespace(self, session_id: str) -> str:
+        """The repository namespace the gateway gives the session's images (labels.gateway.names)."""
+        hex_id = str(session_id).replace("-", "")
+        return f"{self.instance}-{hex_id[:12]}".lower() if hex_id else ""
 
     def remove_orphans(self, *, live_session_ids: set[str]) -> list[str]:
-        """Remove networks, volumes and images of this instance whose session is no longer live."""
+        """Remove student containers, networks, volumes and images of this instance whose session
+        is no longer live."""
         removed = []
         instance = {"label": [f"{LABEL_INSTANCE}={self.instance}"]}
         sessions = set()
-        for collection in (self.client.networks, self.client.volumes, self.client.images):
-            for obj in self._call(collection.list, filters=instance):
+        student = {"label": [f"{LABEL_INSTANCE}={self.instance}", f"{LABEL_KIND}=student"]}
+        for collection, filters in ((self.client.containers, {**student, "all": True}),
+                                    (self.client.networks, instance), (self.client.volumes, instance),
+                                    (self.client.images, instance)):
+            kwargs = {"filters": {"label": filters["label"]}}
+            if filters.get("all"):
+                kwargs.update(all=True, sparse=True)
+            for obj in self._call(collection.list, **kwargs):
                 labels = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}) if obj.attrs else {}
                 session = labels.get(LABEL_SESSION)
                 if session and session not in live_session_ids:
@@ -353,24 +384,4 @@ class DockerBackend:
             self.remove_session_objects(session)
             removed.append(session)
         return removed
-
-
-class _IterReader(io.RawIOBase):
-    """A file-like view of an iterator of byte chunks (for streaming tar reads)."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self.chunks, self.buf = iter(chunks), b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self.buf:
-            try:
-                self.buf = next(self.chunks)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self.buf))
-        b[:n], self.buf = self.buf[:n], self.buf[n:]
-        return n
 

@@ -99,10 +99,14 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.statusWs);
-    socket.onopen = () => { retry = 0; };
+    socket.onopen = () => {
+      retry = 0;
+      if (!autoCheck) socket.send(JSON.stringify({type: "auto", on: false}));
+    };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "session") update(message.session);
+      else if (message.type === "task") document.dispatchEvent(new CustomEvent("berth:task", {detail: message.result}));
     };
     socket.onclose = (event) => {
       if (event.code === 4404) return;  // not ours: do not hammer the server
@@ -111,6 +115,11 @@
     };
   }
   setInterval(() => { if (socket && socket.readyState === 1) socket.send('{"type":"ping"}'); }, 25000);
+  let autoCheck = true;
+  document.addEventListener("berth:auto-check", (event) => {
+    autoCheck = event.detail;
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify({type: "auto", on: autoCheck}));
+  });
 
   $("btn-start").addEventListener("click", () => post(root.dataset.startUrl));
   $("btn-stop").addEventListener("click", () => { if (confirm("Stop the lab? Its sandbox and files are removed.")) post(actionUrl("stop")); });

@@ -1,7 +1,8 @@
-// Replays an asciicast v2 recording with asciinema-player (served by Berth, no CDN).
+// Replays asciicast v2 recordings with asciinema-player (served by Berth, no CDN).
 (function () {
   "use strict";
-  const el = document.getElementById("player");
-  if (!el) return;
-  window.BerthPlayer = window.AsciinemaPlayer.create(el.dataset.src, el, {fit: "width", idleTimeLimit: 2, theme: "asciinema"});
+  document.querySelectorAll(".player[data-src]").forEach((el, i) => {
+    const player = window.AsciinemaPlayer.create(el.dataset.src, el, {fit: "width", idleTimeLimit: 2, theme: "asciinema"});
+    if (i === 0) window.BerthPlayer = player;
+  });
 })();

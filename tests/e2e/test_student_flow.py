@@ -63,3 +63,39 @@ def test_student_types_in_the_lab_terminal_and_reloads(lab_url, demo, page):
     # the same tmux session: the previous output is still on the screen
     page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000)
     page.screenshot(path=str(ARTIFACTS / "lab-terminal-after-reload.png"))
+
+
+def test_task_turns_green_submit_grade_and_feedback(lab_url, demo, page, browser):
+    cohort = factories.Cohort.objects.get(slug="mini-demo")
+    factories.enrol(User.objects.get(username="instructor"), cohort, "instructor")
+    login(page, demo, "alice", "berth-student")
+    page.goto(lab_url)
+    page.click("#btn-start")
+    page.wait_for_selector("#session-state.state-running", timeout=60000)
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
+    page.click(".term-pane .xterm-screen")
+    page.keyboard.type("echo hello > ~/notes.txt")
+    page.keyboard.press("Enter")
+    # continuous checking turns both tasks green without a click
+    page.wait_for_selector('.task[data-task="make-file"].passed', timeout=40000)
+    page.wait_for_selector('.task[data-task="say-hello"].passed', timeout=40000)
+    page.screenshot(path=str(ARTIFACTS / "lab-tasks-green.png"))
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#btn-submit")
+    page.wait_for_function("document.getElementById('submit-status').innerText.includes('Submitted version 1')",
+                           timeout=60000)
+
+    teacher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    login(teacher, demo, "instructor", "berth-teach")
+    teacher.goto(f"{demo}/teach/reviews/?status=ungraded")
+    teacher.click("#queue a.button")
+    teacher.fill("#id_points", "14")
+    teacher.fill("#id_feedback", "Great work, **Alice**.")
+    teacher.screenshot(path=str(ARTIFACTS / "review-submission.png"), full_page=True)
+    teacher.click("button[name=next]")
+    teacher.wait_for_load_state("networkidle")
+
+    page.goto(f"{demo}/dashboard/")
+    assert page.inner_text(".nav .badge") == "1"
+    feedback = page.inner_text(".feedback-row")
+    assert "14/15" in feedback and "Great work, Alice." in feedback

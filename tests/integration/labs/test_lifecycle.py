@@ -45,8 +45,9 @@ def test_start_run_stop(lab_env):
     assert host["Memory"] == host["MemorySwap"] == 256 * 1024**2 and host["NanoCpus"] == 500_000_000
     assert set(host["Tmpfs"]) == {"/tmp", "/home/student"} and not host.get("Binds")
     assert container.attrs["Config"]["User"] == "1000:1000"
-    # the home was prepared from the image's skeleton
-    result = backend.exec(container.id, ["bash", "-lc", "whoami && test -f ~/.bashrc && pwd"], user="student")
+    # the image's init prepares the home from its skeleton
+    result = backend.exec(container.id, ["bash", "-c", "for i in $(seq 50); do test -e /tmp/.berth-ready && break; "
+                                         "sleep 0.1; done; whoami && test -f ~/.bashrc && pwd"], user="student")
     assert result.exit_code == 0 and result.output.split() == [b"student", b"/home/student"]
 
     services.lab_session_stop(session=session, actor=alice)
