@@ -118,7 +118,8 @@ CLOSE_ENDED = 4410  # the lab stopped while the terminal was open
 CLOSE_TOO_MANY = 4429  # the per-user cap on open terminals
 CLOSE_TOO_BIG = 1009
 ACTIVITY_EVERY = 30.0  # seconds between activity writes (the reaper's idle clock)
-FLUSH_EVERY = 1.0
+FLUSH_EVERY = 5.0  # seconds between recording writes (or sooner past FLUSH_BYTES)
+FLUSH_BYTES = 64 * 1024
 
 
 @database_sync_to_async
@@ -222,6 +223,14 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "hello", "role": info["role"], "tab": tab}))
         self.pump = asyncio.create_task(self._pump())
 
+    async def dispatch(self, message):
+        # Channels closes stale database connections (a thread-pool hop) before every handler.
+        # Keystrokes never touch the database, so they skip it: no thread per message.
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+            return
+        await super().dispatch(message)
+
     async def _pump(self):
         tty, flow, recorder = self.tty, self.flow, self.recorder
         try:
@@ -244,9 +253,13 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             await self.close(code=1000)
 
     async def _flush_loop(self):
+        waited = 0.0
         while True:
-            await asyncio.sleep(FLUSH_EVERY)
-            await self._flush()
+            await asyncio.sleep(0.5)
+            waited += 0.5
+            if waited >= FLUSH_EVERY or self.recorder.pending_bytes >= FLUSH_BYTES:
+                waited = 0.0
+                await self._flush()
 
     async def _flush(self):
         if self.recorder is not None and self.recorder.has_pending:

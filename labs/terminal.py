@@ -84,7 +84,9 @@ class AsciicastRecorder:
         self._out = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._in = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending: list[str] = []
+        self.pending_bytes = 0
         self.size = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.truncated = False
         header = {"version": 2, "width": cols, "height": rows, "timestamp": int(time.time()),
                   "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"}}
@@ -100,6 +102,7 @@ class AsciicastRecorder:
             return
         self._pending.append(line)
         self.size += len(line)
+        self.pending_bytes += len(line)
 
     def _event(self, kind: str, text: str) -> None:
         if text:
@@ -121,13 +124,12 @@ class AsciicastRecorder:
 
     def take(self) -> str:
         """What is buffered, for `write` (take on the event loop, write in a thread, in order)."""
-        chunk, self._pending = "".join(self._pending), []
+        chunk, self._pending, self.pending_bytes = "".join(self._pending), [], 0
         return chunk
 
     def write(self, chunk: str) -> None:
         """Append to the file (blocking)."""
         if not chunk:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(chunk)

@@ -40,5 +40,5 @@ $PY manage.py run_gateway >var/log/gateway.log 2>&1 & pids+=($!)
 
 say "Berth is at http://$HOST:$PORT/  (Ctrl-C to stop)"
 .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --loop uvloop --http httptools \
-    --ws websockets-sansio --ws-ping-interval 20 --ws-ping-timeout 20 --ws-max-size 1048576 --no-access-log & pids+=($!)
+    --ws websockets-sansio --ws-per-message-deflate false --ws-ping-interval 20 --ws-ping-timeout 20 --ws-max-size 1048576 --no-access-log & pids+=($!)
 wait -n "${pids[@]}"

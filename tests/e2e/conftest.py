@@ -62,7 +62,7 @@ def live_server_url(transactional_db):
     log = open(ARTIFACTS / "server.log", "ab")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--ws", "websockets-sansio", "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log)
+         "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--log-level", "warning"], cwd=ROOT, env=env, stdout=log, stderr=log)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,labs.host.local", "--concurrency", "2",
          "--pool", "threads", "--purge", "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
