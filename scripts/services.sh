@@ -68,16 +68,27 @@ ensure_docker() {
     if ! command -v dockerd >/dev/null 2>&1; then
         apt_install "A Docker engine (dockerd)" docker.io
     fi
-    # Compose v1 (Debian) for lessons and the compose shim; iptables for bridge networks.
+    # Compose v1 (Debian) for lessons and the compose shim; gVisor as an optional isolating runtime.
     command -v docker-compose >/dev/null 2>&1 || apt_install "docker-compose" docker-compose
+    command -v runsc >/dev/null 2>&1 || apt_install "gVisor (runsc, an optional lab runtime)" runsc
     is_root || die "no Docker engine answers on $DOCKER_SOCK and starting dockerd needs root. Start Docker (sudo systemctl start docker) and add yourself to the docker group."
     say "starting dockerd (log: $STATE_DIR/log/dockerd.log)"
-    # runsc (gVisor) is registered when installed; labs opt into it with BERTH_LAB_RUNTIME=runsc.
-    local runtime_args=()
+    # gVisor (runsc) is registered when installed; it runs here only with its own network stack
+    # off, so it is registered with --network=none (labs opt in with BERTH_LAB_RUNTIME=runsc).
+    # Each Docker lab makes networks of its own: the pools give room for ~1000 /24 networks
+    # (the defaults hold ~30), inside the 172.16/12 range Docker uses anyway.
+    local runtimes="{}"
     if command -v runsc >/dev/null 2>&1; then
-        runtime_args=(--add-runtime "runsc=$(command -v runsc)")
+        runtimes="{\"runsc\": {\"path\": \"$(command -v runsc)\", \"runtimeArgs\": [\"--network=none\"]}}"
     fi
-    nohup dockerd --host "unix://$DOCKER_SOCK" --storage-driver overlay2 "${runtime_args[@]}" \
+    cat >"$STATE_DIR/dockerd.json" <<JSON
+{
+  "storage-driver": "overlay2",
+  "default-address-pools": [{"base": "172.20.0.0/14", "size": 24}],
+  "runtimes": $runtimes
+}
+JSON
+    nohup dockerd --host "unix://$DOCKER_SOCK" --config-file "$STATE_DIR/dockerd.json" \
         >"$STATE_DIR/log/dockerd.log" 2>&1 &
     wait_for 60 docker_ping || die "dockerd did not start; see $STATE_DIR/log/dockerd.log"
 }

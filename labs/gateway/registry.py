@@ -74,7 +74,7 @@ def wait_ready(session_id, *, timeout: float = 10) -> None:
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                     sock.settimeout(2)
-                    sock.connect(str(path))
+                    _connect(sock, path)
                     sock.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
                     if sock.recv(64).startswith(b"HTTP/1.1 200"):
                         return
@@ -82,3 +82,15 @@ def wait_ready(session_id, *, timeout: float = 10) -> None:
                 pass
         time.sleep(0.05)
     raise LabUnavailable("The Docker API gateway is not running (start it with `manage.py run_gateway`).")
+
+
+def _connect(sock: socket.socket, path: Path) -> None:
+    """connect() to a unix socket; paths longer than sun_path allows go through /proc/self/fd."""
+    if len(os.fsencode(str(path))) < 100:
+        sock.connect(str(path))
+        return
+    dir_fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        sock.connect(f"/proc/self/fd/{dir_fd}/{path.name}")
+    finally:
+        os.close(dir_fd)

@@ -302,12 +302,17 @@ class DockerBackend:
         Idempotent; returns counts."""
         counts = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
         filters = {"label": [f"{LABEL_SESSION}={session_id}"]}
+        cgroup_parents = set()
         for container in self._call(self.client.containers.list, all=True, filters=filters):
+            cgroup_parents.add((container.attrs.get("HostConfig") or {}).get("CgroupParent") or "")
+            cgroup_parents.add(container.labels.get(LABEL_CGROUP) or "")
             try:
                 self._call(container.remove, force=True, v=True)
                 counts["containers"] += 1
             except SandboxGone:
                 pass
+        for parent in cgroup_parents - {""}:
+            cgroups.remove_parent(parent)  # the lab's stop could not while its students' containers ran
         for network in self._call(self.client.networks.list, filters=filters):
             try:
                 for attached in (self._call(self.client.networks.get, network.id).attrs.get("Containers") or {}):

@@ -101,4 +101,8 @@ def container_config(spec: SandboxSpec) -> dict:
     if spec.gateway_dir:
         # The one host path a lab may see: its own gateway folder (never the engine's socket).
         config["volumes"] = {spec.gateway_dir: {"bind": GATEWAY_MOUNT, "mode": "ro"}}
+        if spec.network and spec.runtime != "runsc":
+            # `docker run -p 80:80` is served by a forwarder the gateway runs in the lab as the
+            # student (labs.gateway.ports): let it bind low ports in the lab's own network namespace.
+            config["sysctls"] = {"net.ipv4.ip_unprivileged_port_start": "0"}
     return config

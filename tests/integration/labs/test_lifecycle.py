@@ -5,6 +5,7 @@ import datetime
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -34,7 +35,7 @@ def test_start_run_stop(lab_env):
     session = start_running(alice, lab)
     (container,) = containers_of(backend, session)
     assert container.id == session.container_id and container.status == "running"
-    assert container.labels[LABEL_INSTANCE] == "berthtest"
+    assert container.labels[LABEL_INSTANCE] == settings.BERTH_INSTANCE
     assert container.labels["org.berth.user"] == str(alice.pk)
     assert container.labels["org.berth.lab"] == "mini/first"
     assert session.expires_at - session.started_at == datetime.timedelta(minutes=30)
