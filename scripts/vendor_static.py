@@ -10,8 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {
     "@xterm/xterm/lib/xterm.js": "xterm/xterm.js",
+    "@xterm/xterm/lib/xterm.js.map": "xterm/xterm.js.map",
     "@xterm/xterm/css/xterm.css": "xterm/xterm.css",
     "@xterm/addon-fit/lib/addon-fit.js": "xterm/addon-fit.js",
+    "@xterm/addon-fit/lib/addon-fit.js.map": "xterm/addon-fit.js.map",
     "asciinema-player/dist/bundle/asciinema-player.min.js": "asciinema-player/asciinema-player.min.js",
     "asciinema-player/dist/bundle/asciinema-player.css": "asciinema-player/asciinema-player.css",
 }
