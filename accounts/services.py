@@ -108,3 +108,64 @@ def membership_deactivate(*, membership: Membership) -> Membership:
         membership.deactivated_at = timezone.now()
         membership.save(update_fields=["is_active", "deactivated_at"])
     return membership
+
+
+# --- cohort administration ----------------------------------------------------------------------
+
+
+def _audit(*, actor, action: str, cohort: Cohort, target_type: str, target_id: str, **details) -> None:
+    from labs.models import AuditEntry
+
+    AuditEntry.objects.create(actor=actor, action=action, target_type=target_type, target_id=str(target_id),
+                              cohort=cohort, details=details)
+
+
+@transaction.atomic
+def cohort_save(*, cohort: Cohort, instructors, actor) -> Cohort:
+    """Create or update a cohort and make its instructor memberships match `instructors`
+    (removed instructors are deactivated, not deleted)."""
+    created = cohort.pk is None
+    cohort.full_clean()
+    cohort.save()
+    wanted = {u.pk for u in instructors}
+    for user in instructors:
+        membership_add(user=user, cohort=cohort, role=Membership.Role.INSTRUCTOR)
+    for membership in Membership.objects.filter(cohort=cohort, role=Membership.Role.INSTRUCTOR, is_active=True):
+        if membership.user_id not in wanted:
+            membership_deactivate(membership=membership)
+    _audit(actor=actor, action="cohort.create" if created else "cohort.update", cohort=cohort, target_type="cohort",
+           target_id=cohort.slug, instructors=sorted(wanted))
+    return cohort
+
+
+@transaction.atomic
+def membership_deactivate_by(*, membership: Membership, actor) -> Membership:
+    membership = membership_deactivate(membership=membership)
+    _audit(actor=actor, action="membership.deactivate", cohort=membership.cohort, target_type="user",
+           target_id=membership.user_id, role=membership.role)
+    return membership
+
+
+@transaction.atomic
+def membership_reactivate_by(*, membership: Membership, actor) -> Membership:
+    membership = membership_add(user=membership.user, cohort=membership.cohort, role=membership.role)
+    _audit(actor=actor, action="membership.reactivate", cohort=membership.cohort, target_type="user",
+           target_id=membership.user_id, role=membership.role)
+    return membership
+
+
+@transaction.atomic
+def invite_create(*, cohort: Cohort, role: str, expires_at, max_uses: int | None, actor) -> Invite:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise SignupError("The expiry must be in the future.")
+    invite = Invite.objects.create(cohort=cohort, role=role, expires_at=expires_at, max_uses=max_uses, created_by=actor)
+    _audit(actor=actor, action="invite.create", cohort=cohort, target_type="invite", target_id=invite.pk, role=role)
+    return invite
+
+
+@transaction.atomic
+def invite_revoke(*, invite: Invite, actor) -> Invite:
+    invite.revoked = True
+    invite.save(update_fields=["revoked"])
+    _audit(actor=actor, action="invite.revoke", cohort=invite.cohort, target_type="invite", target_id=invite.pk)
+    return invite

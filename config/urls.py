@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("courses/", include("courses.urls")),
     path("labs/", include("labs.urls")),
-    path("teach/", include("labs.teach_urls")),
+    path("teach/", include("config.teach_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -148,3 +148,20 @@ def submission_for_teacher(*, user, submission_id):
 
 def ungraded_count_for(*, user) -> int:
     return submissions_for_teacher(user=user, status="ungraded").count()
+
+
+def live_sessions_for_cohort(*, cohort):
+    """Live sessions of the cohort's active students in labs of its course."""
+    from accounts.models import Membership
+
+    students = Membership.objects.filter(cohort=cohort, role=Membership.Role.STUDENT, is_active=True).values("user_id")
+    return (LabSession.objects.filter(state__in=LabSession.LIVE_STATES, user_id__in=students,
+                                      lab__course_id=cohort.course_id)
+            .select_related("user", "lab", "host").order_by("lab__position", "user__username"))
+
+
+def live_session_for_teacher(*, user, cohort, session_id) -> LabSession | None:
+    try:
+        return live_sessions_for_cohort(cohort=cohort).filter(pk=session_id).first()
+    except (ValueError, TypeError):
+        return None

@@ -502,3 +502,84 @@ def checks_request_auto(*, session: LabSession) -> bool:
         return False
     tasks.auto_check_session.apply_async(args=[str(session.pk)], queue=session.host.queue if session.host_id else None)
     return True
+
+
+# --- operators and instructors ---------------------------------------------------------------------
+
+
+def _audit(*, actor, action: str, session: LabSession, cohort=None, **details) -> None:
+    from labs.models import AuditEntry
+
+    AuditEntry.objects.create(actor=actor, action=action, target_type="lab_session", target_id=str(session.pk),
+                              cohort=cohort or session.cohort, details={"user": session.user_id, "lab": session.lab.slug,
+                                                                        **details})
+
+
+@transaction.atomic
+def session_extend_by(*, session: LabSession, actor, cohort=None) -> LabSession:
+    session = lab_session_extend(session=session, actor=actor)
+    _audit(actor=actor, action="lab.extend", session=session, cohort=cohort,
+           expires_at=session.expires_at.isoformat() if session.expires_at else None)
+    return session
+
+
+@transaction.atomic
+def session_stop_by(*, session: LabSession, actor, cohort=None) -> LabSession:
+    session = lab_session_stop(session=session, actor=actor, reason=f"stopped by {actor.display_name}")
+    _audit(actor=actor, action="lab.stop", session=session, cohort=cohort)
+    return session
+
+
+def session_observed(*, session: LabSession, actor, cohort=None) -> None:
+    _audit(actor=actor, action="lab.observe", session=session, cohort=cohort)
+
+
+def session_stats(*, sessions) -> dict[str, dict]:
+    """CPU and memory of running sessions' containers, read concurrently. CPU percent compares
+    with the previous reading (kept in the cache), so the first call shows only memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.cache import cache
+
+    from labs.runtime import LabRuntimeError
+
+    running = [s for s in sessions if s.state == S.RUNNING and s.container_id]
+    keys = {s.container_id: f"stats-sample:{s.container_id}" for s in running}
+    previous = cache.get_many(list(keys.values()))
+
+    def read(session):
+        try:
+            stats = backend_for(session).stats(session.container_id, previous=previous.get(keys[session.container_id]))
+        except LabRuntimeError:
+            return str(session.pk), None
+        return str(session.pk), stats
+
+    out, samples = {}, {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for session_id, stats in pool.map(read, running):
+            if stats is None:
+                continue
+            out[session_id] = {"cpu_percent": stats.cpu_percent, "memory_bytes": stats.memory_bytes,
+                               "memory_limit": stats.memory_limit, "pids": stats.pids}
+            container = next(s.container_id for s in running if str(s.pk) == session_id)
+            samples[keys[container]] = stats.sample
+    if samples:
+        cache.set_many(samples, timeout=600)
+    return out
+
+
+def hosts_check_health() -> list[DockerHost]:
+    """Ping every Docker host (short timeout); unhealthy hosts get no new sessions."""
+    from labs.runtime import engine
+
+    hosts = list(DockerHost.objects.all())
+    for host in hosts:
+        try:
+            version = engine.ping(engine.EngineAddress.parse(host.base_url), timeout=3)
+            host.healthy, host.last_error = True, ""
+            host.engine_version = version
+        except (OSError, engine.EngineHTTPError, ValueError) as exc:
+            host.healthy, host.last_error = False, str(exc)[:500]
+        host.last_checked_at = timezone.now()
+        host.save(update_fields=["healthy", "last_error", "engine_version", "last_checked_at"])
+    return hosts

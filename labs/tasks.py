@@ -63,3 +63,8 @@ def auto_check_session(session_id: str) -> int:
         return len(checks.check_auto(session_id=session_id))
     finally:
         cache.delete(f"auto-check-queued:{session_id}")
+
+
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def check_docker_hosts() -> int:
+    return sum(1 for host in services.hosts_check_health() if host.healthy)

@@ -113,6 +113,8 @@ def session_observe(request, session_id):
         raise Http404("No such session")
     if session.user_id == request.user.pk:
         return redirect(session.lab.get_absolute_url())
+    if session.is_live:
+        services.session_observed(session=session, actor=request.user)
     recordings = session.recordings.order_by("-started_at")
     return render(request, "labs/observe.html", {"session": session, "recordings": recordings,
                                                  "tabs": ["main"] + [f"tab{i}" for i in range(2, 9)]})

@@ -167,3 +167,5 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 # Runtime for containers students start through the gateway ("" = engine default, "runsc" = gVisor).
 BERTH_STUDENT_CONTAINER_RUNTIME = env("BERTH_STUDENT_CONTAINER_RUNTIME", default="")
 BERTH_REGISTRY_MIRROR = env("BERTH_REGISTRY_MIRROR", default="")
+# The site's public address, for links in emails sent outside a request (enrolment, invites).
+BERTH_BASE_URL = env("BERTH_BASE_URL", default="http://127.0.0.1:8000")

@@ -66,10 +66,11 @@ class FileContent:
 
 @dataclass(frozen=True)
 class Stats:
-    cpu_percent: float
+    cpu_percent: float | None  # None until a previous sample is known
     memory_bytes: int
     memory_limit: int
     pids: int
+    sample: tuple[int, int] = (0, 0)  # (cpu total, system total): pass back as `previous` next time
 
 
 class Backend(Protocol):
@@ -97,8 +98,8 @@ class Backend(Protocol):
     def read_file(self, ref: str, path: str, *, max_bytes: int, user: str = "student") -> FileContent:
         """Copy one file out of the sandbox as `user` (binary-safe, at most max_bytes, links not followed)."""
 
-    def stats(self, ref: str) -> Stats:
-        """A one-shot CPU and memory reading."""
+    def stats(self, ref: str, *, previous: tuple[int, int] | None = None) -> Stats:
+        """A one-shot CPU and memory reading; CPU percent relative to a previous sample."""
 
     def list_managed(self) -> list[Handle]:
         """Every sandbox that carries this platform instance's labels."""

@@ -274,18 +274,23 @@ class DockerBackend:
         size = int(value or 0)
         return FileContent(path=path, content=body[:max_bytes], size=size, truncated=size > max_bytes)
 
-    def stats(self, ref: str) -> Stats:
-        container = self._call(self.client.containers.get, ref)
-        raw = self._call(container.stats, stream=False)
-        cpu, pre = raw.get("cpu_stats", {}), raw.get("precpu_stats", {})
-        cpu_delta = cpu.get("cpu_usage", {}).get("total_usage", 0) - pre.get("cpu_usage", {}).get("total_usage", 0)
-        sys_delta = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-        online = cpu.get("online_cpus") or 1
-        percent = (cpu_delta / sys_delta) * online * 100 if sys_delta > 0 and cpu_delta > 0 else 0.0
+    def stats(self, ref: str, *, previous: tuple[int, int] | None = None) -> Stats:
+        """A one-shot reading (fast: the engine does not wait for a second sample). CPU percent
+        needs two readings: pass the (cpu_total, system_total) of the previous one, as returned
+        in Stats.sample; without it cpu_percent is None."""
+        raw = self._call(self.client.api.stats, ref, stream=False, one_shot=True)
+        cpu = raw.get("cpu_stats", {})
+        total = cpu.get("cpu_usage", {}).get("total_usage", 0)
+        system = cpu.get("system_cpu_usage", 0)
+        percent = None
+        if previous is not None and system > previous[1]:
+            online = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
+            percent = round(max(0.0, (total - previous[0]) / (system - previous[1]) * online * 100), 1)
         mem = raw.get("memory_stats", {})
-        usage = mem.get("usage", 0) - (mem.get("stats", {}).get("total_inactive_file") or mem.get("stats", {}).get("inactive_file") or 0)
-        return Stats(cpu_percent=round(percent, 1), memory_bytes=max(0, usage), memory_limit=mem.get("limit", 0),
-                     pids=raw.get("pids_stats", {}).get("current", 0))
+        inactive = (mem.get("stats") or {}).get("total_inactive_file") or (mem.get("stats") or {}).get("inactive_file") or 0
+        return Stats(cpu_percent=percent, memory_bytes=max(0, mem.get("usage", 0) - inactive),
+                     memory_limit=mem.get("limit", 0), pids=raw.get("pids_stats", {}).get("current", 0),
+                     sample=(total, system))
 
     def image_exists(self, image: str) -> bool:
         try:

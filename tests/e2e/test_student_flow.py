@@ -99,3 +99,34 @@ def test_task_turns_green_submit_grade_and_feedback(lab_url, demo, page, browser
     assert page.inner_text(".nav .badge") == "1"
     feedback = page.inner_text(".feedback-row")
     assert "14/15" in feedback and "Great work, Alice." in feedback
+
+
+def test_instructor_opens_the_heatmap_and_observes_a_student(lab_url, demo, page, browser):
+    cohort = factories.Cohort.objects.get(slug="mini-demo")
+    factories.enrol(User.objects.get(username="instructor"), cohort, "instructor")
+    login(page, demo, "alice", "berth-student")
+    page.goto(lab_url)
+    page.click("#btn-start")
+    page.wait_for_selector("#session-state.state-running", timeout=60000)
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
+    page.click(".term-pane .xterm-screen")
+    page.keyboard.type("echo watched-by-teacher")
+    page.keyboard.press("Enter")
+
+    teacher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    login(teacher, demo, "instructor", "berth-teach")
+    teacher.goto(f"{demo}/teach/cohorts/mini-demo/progress/")
+    teacher.wait_for_selector("#heatmap tbody tr")
+    assert "Alice Student" in teacher.inner_text("#heatmap tbody")
+    teacher.screenshot(path=str(ARTIFACTS / "heatmap.png"), full_page=True)
+    teacher.goto(f"{demo}/teach/cohorts/mini-demo/live/")
+    teacher.click("text=Observe")
+    teacher.wait_for_function(
+        "document.querySelector('#observe-terminal .xterm-rows') && "
+        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('watched-by-teacher')", timeout=20000)
+    # the student keeps typing; the observer sees it live
+    page.keyboard.type("echo second-line-live")
+    page.keyboard.press("Enter")
+    teacher.wait_for_function(
+        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('second-line-live')", timeout=20000)
+    teacher.screenshot(path=str(ARTIFACTS / "observe.png"))

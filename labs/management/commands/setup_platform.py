@@ -11,6 +11,7 @@ PERIODIC = [
     ("labs: reap expired and idle sessions", "labs.tasks.reap_lab_sessions", settings.BERTH_REAP_INTERVAL_SECONDS),
     ("labs: reconcile containers and sessions", "labs.tasks.reconcile_lab_sessions", 60),
     ("labs: place queued sessions", "labs.tasks.dispatch_lab_sessions", 15),
+    ("labs: check Docker hosts", "labs.tasks.check_docker_hosts", 30),
 ]
 
 
