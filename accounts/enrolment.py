@@ -24,8 +24,15 @@ from accounts.services import membership_add
 MAX_ROWS = 5000
 MAX_BYTES = 2 * 1024 * 1024
 ROLES = {"student": Membership.Role.STUDENT, "instructor": Membership.Role.INSTRUCTOR}
-HEADER_ALIASES = {"email": "email", "e-mail": "email", "mail": "email", "name": "name", "full name": "name",
-                  "full_name": "name", "role": "role"}
+HEADER_ALIASES = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "name": "name",
+    "full name": "name",
+    "full_name": "name",
+    "role": "role",
+}
 
 
 class EnrolmentError(Exception):
@@ -84,8 +91,9 @@ def parse(data: bytes | str) -> Preview:
                 continue
             if len(preview.rows) + len(preview.problems) >= MAX_ROWS:
                 raise EnrolmentError(f"At most {MAX_ROWS} rows per file.")
-            get = lambda key: cells[index[key]].strip() if key in index and index[key] < len(cells) else ""  # noqa: E731
-            email, name, role = get("email").lower(), get("name"), (get("role") or "student").lower()
+            values = {key: cells[i].strip() if i < len(cells) else "" for key, i in index.items()}
+            email, name = values.get("email", "").lower(), values.get("name", "")
+            role = (values.get("role") or "student").lower()
             problems = []
             try:
                 validate_email(email)
@@ -146,10 +154,14 @@ def apply(*, cohort: Cohort, preview: Preview, actor=None, base_url: str = "") -
             (outcome.unchanged if before else outcome.enrolled).append(user)
         from labs.models import AuditEntry
 
-        AuditEntry.objects.create(actor=actor, action="cohort.enrol_csv", target_type="cohort", target_id=cohort.slug,
-                                  cohort=cohort, details={"created": len(outcome.created),
-                                                          "enrolled": len(outcome.enrolled),
-                                                          "rows": len(preview.rows)})
+        AuditEntry.objects.create(
+            actor=actor,
+            action="cohort.enrol_csv",
+            target_type="cohort",
+            target_id=cohort.slug,
+            cohort=cohort,
+            details={"created": len(outcome.created), "enrolled": len(outcome.enrolled), "rows": len(preview.rows)},
+        )
         created = list(outcome.created)
         transaction.on_commit(lambda: _send_welcome(created, cohort, base_url))
     return outcome
@@ -163,8 +175,11 @@ def _send_welcome(users: list[User], cohort: Cohort, base_url: str) -> None:
         link = base + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
         send_mail(
             subject=f"Your Berth account for {cohort.name}",
-            message=(f"Hello {user.display_name},\n\nYou have been enrolled in {cohort.name} "
-                     f"({cohort.course.title}) on Berth. Your username is {user.username}.\n"
-                     f"Set your password here to sign in:\n\n{link}\n"),
-            from_email=None, recipient_list=[user.email],
+            message=(
+                f"Hello {user.display_name},\n\nYou have been enrolled in {cohort.name} "
+                f"({cohort.course.title}) on Berth. Your username is {user.username}.\n"
+                f"Set your password here to sign in:\n\n{link}\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
         )

@@ -17,9 +17,13 @@ def cohorts_taught_by(*, user: User) -> QuerySet[Cohort]:
         return Cohort.objects.none()
     if user.is_admin:
         return Cohort.objects.all().select_related("course")
-    return Cohort.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR, memberships__is_active=True
-    ).select_related("course").distinct()
+    return (
+        Cohort.objects.filter(
+            memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR, memberships__is_active=True
+        )
+        .select_related("course")
+        .distinct()
+    )
 
 
 def user_teaches_any(*, user: User) -> bool:
@@ -44,8 +48,11 @@ def can_view_user(*, viewer: User, subject: User) -> bool:
     if viewer.pk == subject.pk or viewer.is_admin:
         return True
     return Membership.objects.filter(
-        user=subject, role=Membership.Role.STUDENT, is_active=True,
-        cohort__memberships__user=viewer, cohort__memberships__role=Membership.Role.INSTRUCTOR,
+        user=subject,
+        role=Membership.Role.STUDENT,
+        is_active=True,
+        cohort__memberships__user=viewer,
+        cohort__memberships__role=Membership.Role.INSTRUCTOR,
         cohort__memberships__is_active=True,
     ).exists()
 
@@ -54,7 +61,9 @@ def student_cohort_for_course(*, user: User, course) -> Cohort | None:
     """The student's active cohort for a course (limits and instructors come from it)."""
     membership = (
         Membership.objects.filter(user=user, is_active=True, cohort__course=course)
-        .select_related("cohort").order_by("-joined_at").first()
+        .select_related("cohort")
+        .order_by("-joined_at")
+        .first()
     )
     return membership.cohort if membership else None
 

@@ -28,7 +28,11 @@ def join_ticket_for(*, code: str = "", invite_token: str = "") -> JoinTicket:
     """What a join code or invite link lets a newcomer join; raises SignupError if nothing valid."""
     today = timezone.localdate()
     if invite_token:
-        invite = Invite.objects.select_related("cohort").filter(token=invite_token).first() if _is_uuid(invite_token) else None
+        invite = (
+            Invite.objects.select_related("cohort").filter(token=invite_token).first()
+            if _is_uuid(invite_token)
+            else None
+        )
         if invite is None or not invite.usable():
             raise SignupError("This invite link is not valid any more. Ask your instructor for a new one.")
         return JoinTicket(cohort=invite.cohort, role=invite.role, invite=invite)
@@ -54,8 +58,9 @@ def _is_uuid(value: str) -> bool:
 
 
 @transaction.atomic
-def user_signup(*, username: str, email: str, password: str, full_name: str = "", code: str = "",
-                invite_token: str = "") -> User:
+def user_signup(
+    *, username: str, email: str, password: str, full_name: str = "", code: str = "", invite_token: str = ""
+) -> User:
     ticket = None
     if code or invite_token or not settings.BERTH_OPEN_SIGNUP:
         ticket = join_ticket_for(code=code, invite_token=invite_token)
@@ -116,8 +121,9 @@ def membership_deactivate(*, membership: Membership) -> Membership:
 def _audit(*, actor, action: str, cohort: Cohort, target_type: str, target_id: str, **details) -> None:
     from labs.models import AuditEntry
 
-    AuditEntry.objects.create(actor=actor, action=action, target_type=target_type, target_id=str(target_id),
-                              cohort=cohort, details=details)
+    AuditEntry.objects.create(
+        actor=actor, action=action, target_type=target_type, target_id=str(target_id), cohort=cohort, details=details
+    )
 
 
 @transaction.atomic
@@ -133,24 +139,42 @@ def cohort_save(*, cohort: Cohort, instructors, actor) -> Cohort:
     for membership in Membership.objects.filter(cohort=cohort, role=Membership.Role.INSTRUCTOR, is_active=True):
         if membership.user_id not in wanted:
             membership_deactivate(membership=membership)
-    _audit(actor=actor, action="cohort.create" if created else "cohort.update", cohort=cohort, target_type="cohort",
-           target_id=cohort.slug, instructors=sorted(wanted))
+    _audit(
+        actor=actor,
+        action="cohort.create" if created else "cohort.update",
+        cohort=cohort,
+        target_type="cohort",
+        target_id=cohort.slug,
+        instructors=sorted(wanted),
+    )
     return cohort
 
 
 @transaction.atomic
 def membership_deactivate_by(*, membership: Membership, actor) -> Membership:
     membership = membership_deactivate(membership=membership)
-    _audit(actor=actor, action="membership.deactivate", cohort=membership.cohort, target_type="user",
-           target_id=membership.user_id, role=membership.role)
+    _audit(
+        actor=actor,
+        action="membership.deactivate",
+        cohort=membership.cohort,
+        target_type="user",
+        target_id=membership.user_id,
+        role=membership.role,
+    )
     return membership
 
 
 @transaction.atomic
 def membership_reactivate_by(*, membership: Membership, actor) -> Membership:
     membership = membership_add(user=membership.user, cohort=membership.cohort, role=membership.role)
-    _audit(actor=actor, action="membership.reactivate", cohort=membership.cohort, target_type="user",
-           target_id=membership.user_id, role=membership.role)
+    _audit(
+        actor=actor,
+        action="membership.reactivate",
+        cohort=membership.cohort,
+        target_type="user",
+        target_id=membership.user_id,
+        role=membership.role,
+    )
     return membership
 
 

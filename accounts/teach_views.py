@@ -25,14 +25,29 @@ def _admin_or_404(user) -> None:
 
 class CohortForm(forms.ModelForm):
     instructors = forms.ModelMultipleChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("username"), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}), help_text="People who teach this cohort.")
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="People who teach this cohort.",
+    )
 
     class Meta:
         model = Cohort
-        fields = ["course", "name", "slug", "starts_on", "ends_on", "join_code", "join_code_enabled",
-                  "lab_ttl_minutes", "max_concurrent_labs"]
-        widgets = {"starts_on": forms.DateInput(attrs={"type": "date"}), "ends_on": forms.DateInput(attrs={"type": "date"})}
+        fields = [
+            "course",
+            "name",
+            "slug",
+            "starts_on",
+            "ends_on",
+            "join_code",
+            "join_code_enabled",
+            "lab_ttl_minutes",
+            "max_concurrent_labs",
+        ]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
         labels = {"lab_ttl_minutes": "Lab time to live (minutes)", "max_concurrent_labs": "Concurrent labs per student"}
 
 
@@ -42,8 +57,9 @@ def cohort_edit(request, cohort_slug=None):
     cohort = get_object_or_404(Cohort, slug=cohort_slug) if cohort_slug else Cohort()
     initial = {}
     if cohort.pk:
-        initial["instructors"] = User.objects.filter(memberships__cohort=cohort, memberships__is_active=True,
-                                                     memberships__role=Membership.Role.INSTRUCTOR)
+        initial["instructors"] = User.objects.filter(
+            memberships__cohort=cohort, memberships__is_active=True, memberships__role=Membership.Role.INSTRUCTOR
+        )
     form = CohortForm(request.POST or None, instance=cohort, initial=initial)
     if request.method == "POST" and form.is_valid():
         cohort = form.save(commit=False)
@@ -68,11 +84,20 @@ def cohort_people(request, cohort_slug):
     cohort = cohort_for_teacher(user=request.user, slug=cohort_slug)
     if cohort is None:
         raise Http404("No such cohort")
-    memberships = (Membership.objects.filter(cohort=cohort).select_related("user")
-                   .order_by("-is_active", "role", "user__full_name", "user__username"))
+    memberships = (
+        Membership.objects.filter(cohort=cohort)
+        .select_related("user")
+        .order_by("-is_active", "role", "user__full_name", "user__username")
+    )
     invites = cohort.invites.order_by("-created_at")
-    context = {"cohort": cohort, "memberships": memberships, "invites": invites, "invite_form": InviteForm(),
-               "enrol_form": EnrolForm(), "can_admin": request.user.is_admin}
+    context = {
+        "cohort": cohort,
+        "memberships": memberships,
+        "invites": invites,
+        "invite_form": InviteForm(),
+        "enrol_form": EnrolForm(),
+        "can_admin": request.user.is_admin,
+    }
     return render(request, "teach/cohort_people.html", context)
 
 
@@ -98,16 +123,22 @@ def invite_create(request, cohort_slug):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            invite = services.invite_create(cohort=cohort, role=form.cleaned_data["role"],
-                                            expires_at=form.cleaned_data["expires_at"],
-                                            max_uses=form.cleaned_data["max_uses"], actor=request.user)
+            invite = services.invite_create(
+                cohort=cohort,
+                role=form.cleaned_data["role"],
+                expires_at=form.cleaned_data["expires_at"],
+                max_uses=form.cleaned_data["max_uses"],
+                actor=request.user,
+            )
         except services.SignupError as exc:
             messages.error(request, str(exc))
         else:
             link = request.build_absolute_uri(reverse("accounts:invite", args=[invite.token]))
             messages.success(request, f"Invite link created: {link}")
     else:
-        messages.error(request, "Check the invite settings: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+        messages.error(
+            request, "Check the invite settings: " + "; ".join(f"{k}: {v[0]}" for k, v in form.errors.items())
+        )
     return redirect("teach:cohort-people", cohort_slug=cohort_slug)
 
 
@@ -136,14 +167,18 @@ def enrol(request, cohort_slug):
             return redirect("teach:enrol", cohort_slug=cohort.slug)
         try:
             preview = enrolment.parse(stored["text"])
-            outcome = enrolment.apply(cohort=cohort, preview=preview, actor=request.user,
-                                      base_url=request.build_absolute_uri("/"))
+            outcome = enrolment.apply(
+                cohort=cohort, preview=preview, actor=request.user, base_url=request.build_absolute_uri("/")
+            )
         except enrolment.EnrolmentError as exc:
             messages.error(request, str(exc))
             return redirect("teach:enrol", cohort_slug=cohort.slug)
         request.session.pop(SESSION_KEY, None)
-        messages.success(request, f"{len(outcome.created)} account(s) created and emailed a set-password link, "
-                                  f"{len(outcome.enrolled)} enrolled, {len(outcome.unchanged)} already enrolled.")
+        messages.success(
+            request,
+            f"{len(outcome.created)} account(s) created and emailed a set-password link, "
+            f"{len(outcome.enrolled)} enrolled, {len(outcome.unchanged)} already enrolled.",
+        )
         return redirect("teach:cohort-people", cohort_slug=cohort.slug)
     form = EnrolForm(request.POST or None, request.FILES or None)
     context = {"cohort": cohort, "form": form}
@@ -158,6 +193,8 @@ def enrol(request, cohort_slug):
             digest = hashlib.sha256(text.encode()).hexdigest()
             if preview.ok:
                 request.session[SESSION_KEY] = {"cohort": cohort.slug, "text": text, "digest": digest}
-            existing = set(User.objects.filter(email__in=[r.email for r in preview.rows]).values_list("email", flat=True))
+            existing = set(
+                User.objects.filter(email__in=[r.email for r in preview.rows]).values_list("email", flat=True)
+            )
             context.update({"preview": preview, "digest": digest, "existing": {e.lower() for e in existing}})
     return render(request, "teach/enrol.html", context)

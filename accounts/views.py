@@ -32,8 +32,12 @@ def signup(request, invite_token: str = ""):
         data = form.cleaned_data
         try:
             user = services.user_signup(
-                username=data["username"], email=data["email"], password=data["password"],
-                full_name=data["full_name"], code=data["code"], invite_token=invite_token,
+                username=data["username"],
+                email=data["email"],
+                password=data["password"],
+                full_name=data["full_name"],
+                code=data["code"],
+                invite_token=invite_token,
             )
         except services.SignupError as exc:
             form.add_error(None, str(exc))
@@ -41,6 +45,11 @@ def signup(request, invite_token: str = ""):
             login(request, user, backend="accounts.backends.UsernameOrEmailBackend")
             messages.success(request, "Welcome to Berth! Your course is on your dashboard.")
             return redirect("dashboard")
-    context = {"form": form, "ticket": ticket, "ticket_error": ticket_error, "invite_token": invite_token,
-               "open_signup": settings.BERTH_OPEN_SIGNUP}
+    context = {
+        "form": form,
+        "ticket": ticket,
+        "ticket_error": ticket_error,
+        "invite_token": invite_token,
+        "open_signup": settings.BERTH_OPEN_SIGNUP,
+    }
     return render(request, "accounts/signup.html", context)

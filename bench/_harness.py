@@ -50,8 +50,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict:
-    return {"p50": round(statistics.median(values), 2), "p95": round(percentile(values, 95), 2),
-            "p99": round(percentile(values, 99), 2), "n": len(values)}
+    return {
+        "p50": round(statistics.median(values), 2),
+        "p95": round(percentile(values, 95), 2),
+        "p99": round(percentile(values, 99), 2),
+        "n": len(values),
+    }
 
 
 def remove_labelled(instance: str) -> None:

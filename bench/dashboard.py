@@ -66,28 +66,57 @@ def run(args) -> dict:
     for m in range(6):
         module = Module.objects.create(course=course, slug=f"m{m}", title=f"Module {m}", position=m)
         for i in range(5):
-            lessons.append(Lesson(course=course, module=module, slug=f"l{m}-{i}", title=f"Lesson {m}.{i}", position=i,
-                                  sequence=m * 5 + i, body_html="<p>x</p>"))
+            lessons.append(
+                Lesson(
+                    course=course,
+                    module=module,
+                    slug=f"l{m}-{i}",
+                    title=f"Lesson {m}.{i}",
+                    position=i,
+                    sequence=m * 5 + i,
+                    body_html="<p>x</p>",
+                )
+            )
     lessons = Lesson.objects.bulk_create(lessons)
     tasks = []
     for lab_no in range(2):
-        lab = Lab.objects.create(course=course, slug=f"lab{lab_no}", title=f"Lab {lab_no}", image="berth/lab-base:1",
-                                 lesson=lessons[15 * lab_no + 14], position=lab_no)
-        tasks += Task.objects.bulk_create([Task(lab=lab, slug=f"t{i}", title=f"Task {i}", position=i, check_script="true")
-                                           for i in range(5)])
+        lab = Lab.objects.create(
+            course=course,
+            slug=f"lab{lab_no}",
+            title=f"Lab {lab_no}",
+            image="berth/lab-base:1",
+            lesson=lessons[15 * lab_no + 14],
+            position=lab_no,
+        )
+        tasks += Task.objects.bulk_create(
+            [Task(lab=lab, slug=f"t{i}", title=f"Task {i}", position=i, check_script="true") for i in range(5)]
+        )
     cohort = Cohort.objects.create(course=course, slug="bench", name="Bench cohort")
-    teacher = User.objects.create_user("bench-teacher", password="x")
+    teacher = User.objects.create_user("bench-teacher", password=None)
     Membership.objects.create(user=teacher, cohort=cohort, role="instructor")
-    users = User.objects.bulk_create([User(username=f"student{i:04d}", full_name=f"Student {i:04d}")
-                                      for i in range(args.students)])
+    users = User.objects.bulk_create(
+        [User(username=f"student{i:04d}", full_name=f"Student {i:04d}") for i in range(args.students)]
+    )
     Membership.objects.bulk_create([Membership(user=u, cohort=cohort) for u in users])
     now = timezone.now()
     LessonProgress.objects.bulk_create(
-        [LessonProgress(user=u, lesson=lesson, completed_at=now if (i + j) % 3 else None)
-         for i, u in enumerate(users) for j, lesson in enumerate(lessons) if (i * 7 + j) % 5], batch_size=5000)
+        [
+            LessonProgress(user=u, lesson=lesson, completed_at=now if (i + j) % 3 else None)
+            for i, u in enumerate(users)
+            for j, lesson in enumerate(lessons)
+            if (i * 7 + j) % 5
+        ],
+        batch_size=5000,
+    )
     TaskProgress.objects.bulk_create(
-        [TaskProgress(user=u, task=t, passed_at=now if (i + j) % 2 else None, hints_revealed=(i + j) % 3, attempts=1)
-         for i, u in enumerate(users) for j, t in enumerate(tasks) if (i + j) % 4], batch_size=5000)
+        [
+            TaskProgress(user=u, task=t, passed_at=now if (i + j) % 2 else None, hints_revealed=(i + j) % 3, attempts=1)
+            for i, u in enumerate(users)
+            for j, t in enumerate(tasks)
+            if (i + j) % 4
+        ],
+        batch_size=5000,
+    )
     setup_seconds = time.perf_counter() - started
     items = len(lessons) + len(tasks)
 
@@ -110,12 +139,18 @@ def run(args) -> dict:
     for _ in range(args.n):
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT user_id, lesson_id, completed_at IS NOT NULL FROM courses_lessonprogress "
-                           "WHERE user_id = ANY(%s) AND lesson_id = ANY(%s)", [student_ids, lesson_ids])
+            cursor.execute(
+                "SELECT user_id, lesson_id, completed_at IS NOT NULL FROM courses_lessonprogress "
+                "WHERE user_id = ANY(%s) AND lesson_id = ANY(%s)",
+                [student_ids, lesson_ids],
+            )
             cursor.fetchall()
-            cursor.execute("SELECT user_id, task_id, passed_at IS NOT NULL, hints_revealed, "
-                           "solution_revealed_at IS NOT NULL, attempts FROM labs_taskprogress "
-                           "WHERE user_id = ANY(%s) AND task_id = ANY(%s)", [student_ids, task_ids])
+            cursor.execute(
+                "SELECT user_id, task_id, passed_at IS NOT NULL, hints_revealed, "
+                "solution_revealed_at IS NOT NULL, attempts FROM labs_taskprogress "
+                "WHERE user_id = ANY(%s) AND task_id = ANY(%s)",
+                [student_ids, task_ids],
+            )
             cursor.fetchall()
         raw_ms.append((time.perf_counter() - t0) * 1000)
 
@@ -124,12 +159,24 @@ def run(args) -> dict:
         return values[min(len(values) - 1, int(round((len(values) - 1) * p / 100)))]
 
     p50, raw = statistics.median(page_ms), statistics.median(raw_ms)
-    print(f"setup {setup_seconds:.1f}s; page p50 {p50:.1f} ms, raw rows p50 {raw:.1f} ms, {queries} queries, "
-          f"{len(response.content) // 1024} KiB", file=sys.stderr)
-    return {"bench": "dashboard", "students": args.students, "items": items, "p50_ms": round(p50, 1),
-            "p95_ms": round(pct(page_ms, 95), 1), "queries": queries, "raw_p50_ms": round(raw, 1),
-            "ratio_p50": round(p50 / raw, 2), "page_bytes": len(response.content), "n": args.n,
-            "baseline": "the same progress rows fetched with raw SQL"}
+    print(
+        f"setup {setup_seconds:.1f}s; page p50 {p50:.1f} ms, raw rows p50 {raw:.1f} ms, {queries} queries, "
+        f"{len(response.content) // 1024} KiB",
+        file=sys.stderr,
+    )
+    return {
+        "bench": "dashboard",
+        "students": args.students,
+        "items": items,
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(pct(page_ms, 95), 1),
+        "queries": queries,
+        "raw_p50_ms": round(raw, 1),
+        "ratio_p50": round(p50 / raw, 2),
+        "page_bytes": len(response.content),
+        "n": args.n,
+        "baseline": "the same progress rows fetched with raw SQL",
+    }
 
 
 if __name__ == "__main__":

@@ -59,21 +59,42 @@ def main() -> None:
     root.mkdir()
     session_id = uuid.uuid4()
     name = f"{instance}-lab-{session_id.hex}"
-    labels = {"org.berth.instance": instance, "org.berth.kind": "lab", "org.berth.session": str(session_id),
-              "org.berth.user": "0", "org.berth.lab": "bench/gateway"}
-    spec = SandboxSpec(name=name, image="berth/lab-docker:1", labels=labels, memory_bytes=1024 ** 3, cpus=1.0,
-                       pids_limit=512, disk_bytes=256 * 1024 ** 2, hostname="bench", network=f"{name}-net",
-                       cgroup_parent=f"/berth/{instance}/{session_id.hex}", gateway_dir=str(root / session_id.hex))
-    fake_session = SimpleNamespace(id=session_id, lab=SimpleNamespace(memory_bytes=spec.memory_bytes, cpus=spec.cpus,
-                                                                      pids_limit=spec.pids_limit))
+    labels = {
+        "org.berth.instance": instance,
+        "org.berth.kind": "lab",
+        "org.berth.session": str(session_id),
+        "org.berth.user": "0",
+        "org.berth.lab": "bench/gateway",
+    }
+    spec = SandboxSpec(
+        name=name,
+        image="berth/lab-docker:1",
+        labels=labels,
+        memory_bytes=1024**3,
+        cpus=1.0,
+        pids_limit=512,
+        disk_bytes=256 * 1024**2,
+        hostname="bench",
+        network=f"{name}-net",
+        cgroup_parent=f"/berth/{instance}/{session_id.hex}",
+        gateway_dir=str(root / session_id.hex),
+    )
+    fake_session = SimpleNamespace(
+        id=session_id, lab=SimpleNamespace(memory_bytes=spec.memory_bytes, cpus=spec.cpus, pids_limit=spec.pids_limit)
+    )
     folder = root / session_id.hex
     folder.mkdir()
-    os.chmod(folder, 0o755)
+    os.chmod(folder, 0o755)  # noqa: S103 - as the platform makes it
     (folder / "policy.json").write_text(json.dumps(registry.session_policy(session=fake_session, spec=spec)))
 
     env = dict(os.environ)
-    gateway = subprocess.Popen([sys.executable, str(REPO / "manage.py"), "run_gateway", "--root", str(root)],
-                               cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    gateway = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "run_gateway", "--root", str(root)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     direct = docker.DockerClient(base_url=settings.BERTH_DOCKER_URL, version="1.41", timeout=120)
     through = None
     results: dict = {}
@@ -95,10 +116,16 @@ def main() -> None:
 
         # The same container config the gateway makes (the lab's network, cgroup parent, limits),
         # straight on the engine: separates the gateway's own cost from the engine's cost of that config.
-        same_config = dict(network=spec.network, cgroup_parent=spec.cgroup_parent, mem_limit=spec.memory_bytes,
-                           memswap_limit=spec.memory_bytes, pids_limit=spec.pids_limit,
-                           security_opt=["no-new-privileges"], labels={"org.berth.instance": instance},
-                           log_config={"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}})
+        same_config = dict(
+            network=spec.network,
+            cgroup_parent=spec.cgroup_parent,
+            mem_limit=spec.memory_bytes,
+            memswap_limit=spec.memory_bytes,
+            pids_limit=spec.pids_limit,
+            security_opt=["no-new-privileges"],
+            labels={"org.berth.instance": instance},
+            log_config={"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}},
+        )
 
         def run_same(client) -> float:
             started = time.perf_counter()
@@ -112,7 +139,7 @@ def main() -> None:
         direct_ms, gateway_ms, same_ms = [], [], []
         for i in range(args.n):  # interleaved, rotating which goes first
             trio = [(run, direct, direct_ms), (run, through, gateway_ms), (run_same, direct, same_ms)]
-            for fn, client, out in trio[i % 3:] + trio[:i % 3]:
+            for fn, client, out in trio[i % 3 :] + trio[: i % 3]:
                 out.append(fn(client))
         usage = cgroups.usage(spec.cgroup_parent)
         results = {

@@ -23,8 +23,7 @@ INSTANCE = "berthbench"
 async def first_prompt(base_url: str, container: str, cmd: list[str], *, timeout: float = 20) -> None:
     from labs.runtime.tty import open_tty
 
-    tty = await open_tty(base_url, container, cmd, user="student", cols=120, rows=32,
-                         env={"TERM": "xterm-256color"})
+    tty = await open_tty(base_url, container, cmd, user="student", cols=120, rows=32, env={"TERM": "xterm-256color"})
     try:
         seen = b""
         deadline = time.monotonic() + timeout
@@ -87,11 +86,19 @@ def main() -> None:
     finally:
         remove_labelled(INSTANCE)
     berth, raw = summary(berth_ms), summary(raw_ms)
-    finish({
-        "bench": "lab_start", "n": args.n, "p50_ms": berth["p50"], "p95_ms": berth["p95"],
-        "raw_p50_ms": raw["p50"], "raw_p95_ms": raw["p95"], "ratio_p50": round(berth["p50"] / raw["p50"], 3),
-        "baseline": "docker-py containers.run (same image and hardening) + exec bash -l with a TTY to the first prompt",
-    })
+    finish(
+        {
+            "bench": "lab_start",
+            "n": args.n,
+            "p50_ms": berth["p50"],
+            "p95_ms": berth["p95"],
+            "raw_p50_ms": raw["p50"],
+            "raw_p95_ms": raw["p95"],
+            "ratio_p50": round(berth["p50"] / raw["p50"], 3),
+            "baseline": "docker-py containers.run (same image and hardening) + exec bash -l with a TTY "
+            "to the first prompt",
+        }
+    )
 
 
 if __name__ == "__main__":

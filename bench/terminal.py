@@ -60,7 +60,9 @@ class RawTransport:
     async def open(cls, url, container, cmd):
         from labs.runtime.tty import open_tty
 
-        return cls(await open_tty(url, container, cmd, user="student", cols=120, rows=32, env={"TERM": "xterm-256color"}))
+        return cls(
+            await open_tty(url, container, cmd, user="student", cols=120, rows=32, env={"TERM": "xterm-256color"})
+        )
 
     async def send(self, data: bytes):
         await self.tty.write(data)
@@ -82,8 +84,12 @@ class BerthTransport:
 
         ws = await websockets.connect(
             f"ws://127.0.0.1:{port}/ws/labs/{session_id}/terminal/?tab={tab}&cols=120&rows=32",
-            additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"}, max_size=None,
-            open_timeout=30, ping_interval=None, compression=None)
+            additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"},
+            max_size=None,
+            open_timeout=30,
+            ping_interval=None,
+            compression=None,
+        )
         return cls(ws)
 
     async def send(self, data: bytes):
@@ -141,7 +147,7 @@ async def settle(transport, quiet: float = 0.3) -> None:
     while True:
         try:
             await asyncio.wait_for(transport.recv(), quiet)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
 
 
@@ -192,8 +198,9 @@ def start_terminado(container: str, port: int) -> threading.Thread:
         from terminado import SingleTermManager, TermSocket
 
         asyncio.set_event_loop(asyncio.new_event_loop())
-        manager = SingleTermManager(shell_command=["docker", "exec", "-it", "-u", "student", "-e", "TERM=xterm-256color",
-                                                   container, "bash"])
+        manager = SingleTermManager(
+            shell_command=["docker", "exec", "-it", "-u", "student", "-e", "TERM=xterm-256color", container, "bash"]
+        )
         app = tornado.web.Application([(r"/websocket", TermSocket, {"term_manager": manager})])
         app.listen(port, "127.0.0.1")
         tornado.ioloop.IOLoop.current().start()
@@ -207,9 +214,30 @@ def start_asgi(port: int) -> subprocess.Popen:
     env = dict(os.environ)
     env["BERTH_MAX_TERMINALS_PER_USER"] = "10000"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--ws", os.environ.get("BENCH_WS", "websockets-sansio"), "--ws-per-message-deflate", "false", "--log-level", "warning",
-         "--no-access-log"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws",
+            os.environ.get("BENCH_WS", "websockets-sansio"),
+            "--ws-per-message-deflate",
+            "false",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     import urllib.request
 
     for _ in range(150):
@@ -235,12 +263,15 @@ def cookie_for(user) -> str:
 
 async def capacity(port: int, sessions: list, max_terminals: int, steps: list[int]) -> tuple[int, list[dict]]:
     terminals: list[BerthTransport] = []
-    targets = [(session_id, cookie, tab) for session_id, cookie in sessions
-               for tab in ["main"] + [f"tab{i}" for i in range(2, 9)]]
+    targets = [
+        (session_id, cookie, tab)
+        for session_id, cookie in sessions
+        for tab in ["main"] + [f"tab{i}" for i in range(2, 9)]
+    ]
     results, best = [], 0
     for step in [s for s in steps if s <= max_terminals]:
         while len(terminals) < step:
-            batch = targets[len(terminals):step]
+            batch = targets[len(terminals) : step]
             opened = await asyncio.gather(*[BerthTransport.open(port, sid, cookie, tab) for sid, cookie, tab in batch])
             await asyncio.gather(*[wait_for(t, b"$", timeout=60) for t in opened])
             for t in opened:
@@ -260,7 +291,7 @@ async def capacity(port: int, sessions: list, max_terminals: int, steps: list[in
                 seen = b""
                 while key not in visible(seen):
                     seen += await asyncio.wait_for(t.recv(), 10)
-                latencies.append((time.perf_counter() - started) * 1000)
+                latencies.append((time.perf_counter() - started) * 1000)  # noqa: B023 - awaited in this step
                 i += 1
                 if i % 30 == 0:
                     await t.send(b"\x15")
@@ -268,7 +299,9 @@ async def capacity(port: int, sessions: list, max_terminals: int, steps: list[in
 
         await asyncio.gather(*[typist(t, (k % 50) / 100) for k, t in enumerate(terminals)])
         stats = summary(latencies)
-        results.append({"terminals": step, "echo_p50_ms": stats["p50"], "echo_p99_ms": stats["p99"], "keys": len(latencies)})
+        results.append(
+            {"terminals": step, "echo_p50_ms": stats["p50"], "echo_p99_ms": stats["p99"], "keys": len(latencies)}
+        )
         print(f"capacity: {step} terminals, p50 {stats['p50']} ms, p99 {stats['p99']} ms", flush=True)
         if stats["p99"] <= 50:
             best = step
@@ -333,10 +366,16 @@ def main() -> None:
 
         m = asyncio.run(measure())
         raw, peer, berth = summary(m["raw"]), summary(m["peer"]), summary(m["berth"])
-        print(f"echo p50/p99 ms: raw {raw['p50']}/{raw['p99']}  terminado {peer['p50']}/{peer['p99']}  "
-              f"berth {berth['p50']}/{berth['p99']}", flush=True)
-        print(f"throughput MB/s: raw {m['raw_tp'][0]:.1f}  terminado {m['peer_tp'][0]:.1f}  berth {m['berth_tp'][0]:.1f} "
-              f"(bytes delivered: raw {m['raw_tp'][1]}, berth {m['berth_tp'][1]})", flush=True)
+        print(
+            f"echo p50/p99 ms: raw {raw['p50']}/{raw['p99']}  terminado {peer['p50']}/{peer['p99']}  "
+            f"berth {berth['p50']}/{berth['p99']}",
+            flush=True,
+        )
+        print(
+            f"throughput MB/s: raw {m['raw_tp'][0]:.1f}  terminado {m['peer_tp'][0]:.1f}  berth {m['berth_tp'][0]:.1f} "
+            f"(bytes delivered: raw {m['raw_tp'][1]}, berth {m['berth_tp'][1]})",
+            flush=True,
+        )
 
         # capacity: enough sessions for max_terminals terminals, 8 tabs each
         needed = -(-args.max_terminals // 8)
@@ -347,18 +386,27 @@ def main() -> None:
             s = services.lab_session_start(user=user, lab=lab)
             sessions.append((s.id, cookie_for(user)))
         best, steps = asyncio.run(capacity(port, sessions, args.max_terminals, [50, 100, 200, 300, 400, 500]))
-        result.update({
-            "echo_p50_ms": berth["p50"], "echo_p99_ms": berth["p99"],
-            "peer_echo_p50_ms": peer["p50"], "peer_echo_p99_ms": peer["p99"],
-            "raw_echo_p50_ms": raw["p50"], "raw_echo_p99_ms": raw["p99"],
-            "throughput_mbps": round(m["berth_tp"][0], 2), "peer_throughput_mbps": round(m["peer_tp"][0], 2),
-            "raw_throughput_mbps": round(m["raw_tp"][0], 2),
-            "throughput_ratio": round(m["berth_tp"][0] / m["raw_tp"][0], 3),
-            "berth_bytes_delivered": m["berth_tp"][1], "raw_bytes_delivered": m["raw_tp"][1],
-            "max_terminals": best, "capacity_steps": steps, "keys": args.keys,
-            "notes": "berth runs the shell in tmux (reconnectable); raw and terminado run bash directly. "
-                     "Throughput = program output bytes / time to the end marker.",
-        })
+        result.update(
+            {
+                "echo_p50_ms": berth["p50"],
+                "echo_p99_ms": berth["p99"],
+                "peer_echo_p50_ms": peer["p50"],
+                "peer_echo_p99_ms": peer["p99"],
+                "raw_echo_p50_ms": raw["p50"],
+                "raw_echo_p99_ms": raw["p99"],
+                "throughput_mbps": round(m["berth_tp"][0], 2),
+                "peer_throughput_mbps": round(m["peer_tp"][0], 2),
+                "raw_throughput_mbps": round(m["raw_tp"][0], 2),
+                "throughput_ratio": round(m["berth_tp"][0] / m["raw_tp"][0], 3),
+                "berth_bytes_delivered": m["berth_tp"][1],
+                "raw_bytes_delivered": m["raw_tp"][1],
+                "max_terminals": best,
+                "capacity_steps": steps,
+                "keys": args.keys,
+                "notes": "berth runs the shell in tmux (reconnectable); raw and terminado run bash directly. "
+                "Throughput = program output bytes / time to the end marker.",
+            }
+        )
     finally:
         if asgi is not None:
             asgi.terminate()

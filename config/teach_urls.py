@@ -16,8 +16,11 @@ urlpatterns = [
     path("cohorts/new/", people.cohort_edit, name="cohort-new"),
     path("cohorts/<slug:cohort_slug>/edit/", people.cohort_edit, name="cohort-edit"),
     path("cohorts/<slug:cohort_slug>/people/", people.cohort_people, name="cohort-people"),
-    path("cohorts/<slug:cohort_slug>/people/<int:membership_id>/toggle", people.membership_toggle,
-         name="membership-toggle"),
+    path(
+        "cohorts/<slug:cohort_slug>/people/<int:membership_id>/toggle",
+        people.membership_toggle,
+        name="membership-toggle",
+    ),
     path("cohorts/<slug:cohort_slug>/invites/", people.invite_create, name="invite-create"),
     path("cohorts/<slug:cohort_slug>/invites/<int:invite_id>/revoke", people.invite_revoke, name="invite-revoke"),
     path("cohorts/<slug:cohort_slug>/enrol/", people.enrol, name="enrol"),

@@ -218,8 +218,12 @@ def load_course(path: Path | str) -> CourseSpec:
         problems.raise_if_any()
 
     text = read_text(root / "course.yaml", problems) or ""
-    fields = Fields(load_yaml(text, path=root / "course.yaml", problems=problems), path=root / "course.yaml",
-                    problems=problems, what="course")
+    fields = Fields(
+        load_yaml(text, path=root / "course.yaml", problems=problems),
+        path=root / "course.yaml",
+        problems=problems,
+        what="course",
+    )
     slug = fields.text("slug", required=True, max_length=80)
     if slug and not SLUG_RE.match(slug):
         fields.error("slug", f"course: slug '{slug}' may use only a-z, 0-9 and single dashes")
@@ -242,11 +246,19 @@ def load_course(path: Path | str) -> CourseSpec:
             continue
         module = _load_module(module_dir, int(match.group(1)), match.group(2), problems)
         if module.slug in seen_modules:
-            problems.add(module_dir, None, f"duplicate module slug '{module.slug}' (also {problems.rel(seen_modules[module.slug])})")
+            problems.add(
+                module_dir,
+                None,
+                f"duplicate module slug '{module.slug}' (also {problems.rel(seen_modules[module.slug])})",
+            )
         seen_modules[module.slug] = module_dir
         for lesson in module.lessons:
             if lesson.slug in seen_lessons:
-                problems.add(lesson.path, 1, f"duplicate lesson slug '{lesson.slug}' (also {problems.rel(seen_lessons[lesson.slug])})")
+                problems.add(
+                    lesson.path,
+                    1,
+                    f"duplicate lesson slug '{lesson.slug}' (also {problems.rel(seen_lessons[lesson.slug])})",
+                )
             seen_lessons[lesson.slug] = lesson.path
         course.modules.append(module)
     if not course.modules:
@@ -264,8 +276,9 @@ def _load_module(module_dir: Path, position: int, slug: str, problems: Problems)
     title, summary = slug.replace("-", " ").title(), ""
     if meta_path.is_file():
         text = read_text(meta_path, problems) or ""
-        fields = Fields(load_yaml(text, path=meta_path, problems=problems), path=meta_path,
-                        problems=problems, what="module")
+        fields = Fields(
+            load_yaml(text, path=meta_path, problems=problems), path=meta_path, problems=problems, what="module"
+        )
         title = fields.text("title", required=True) or title
         summary = fields.text("summary", max_length=1000)
         fields.reject_unknown()
@@ -293,8 +306,13 @@ def _load_lesson(path: Path, position: int, slug: str, problems: Problems) -> Le
     if not match:
         problems.add(path, 1, "a lesson starts with YAML front matter between '---' lines (title at least)")
         return None
-    fields = Fields(load_yaml(match.group(1), path=path, problems=problems, line_offset=1), path=path,
-                    problems=problems, what="front matter", line_offset=1)
+    fields = Fields(
+        load_yaml(match.group(1), path=path, problems=problems, line_offset=1),
+        path=path,
+        problems=problems,
+        what="front matter",
+        line_offset=1,
+    )
     title = fields.text("title", required=True)
     summary = fields.text("summary", max_length=1000)
     minutes = fields.get("minutes", int)
@@ -305,10 +323,19 @@ def _load_lesson(path: Path, position: int, slug: str, problems: Problems) -> Le
     if lab_slug and not SLUG_RE.match(lab_slug):
         fields.error("lab", f"front matter: lab '{lab_slug}' is not a valid slug")
     fields.reject_unknown()
-    body = text[match.end():]
+    body = text[match.end() :]
     body_line = text[: match.end()].count("\n") + 1
-    return LessonSpec(slug=slug, title=title, summary=summary, minutes=minutes, position=position,
-                      lab_slug=lab_slug, body=body, path=path, body_line=body_line)
+    return LessonSpec(
+        slug=slug,
+        title=title,
+        summary=summary,
+        minutes=minutes,
+        position=position,
+        lab_slug=lab_slug,
+        body=body,
+        path=path,
+        body_line=body_line,
+    )
 
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h)?$")

@@ -20,9 +20,42 @@ from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody",
-    "td", "th", "thead", "tr", "ul", "button",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "button",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -63,9 +96,14 @@ def _fence(md: MarkdownIt):
             lexer = TextLexer()
         code = highlight(token.content, lexer, _formatter)
         classes = "code-block runnable" if runnable else "code-block"
-        run = '<button type="button" class="run-btn" title="Type this into the lab terminal">Run</button>' if runnable else ""
+        run = (
+            '<button type="button" class="run-btn" title="Type this into the lab terminal">Run</button>'
+            if runnable
+            else ""
+        )
         lang_attr = html.escape(lang, quote=True)
-        return f'<div class="{classes}" data-lang="{lang_attr}">{run}<pre class="highlight"><code>{code}</code></pre></div>\n'
+        pre = f'<pre class="highlight"><code>{code}</code></pre>'
+        return f'<div class="{classes}" data-lang="{lang_attr}">{run}{pre}</div>\n'
 
     md.add_render_rule("fence", render)
     md.add_render_rule("code_block", render)

@@ -54,7 +54,11 @@ class Lesson(models.Model):
     body_markdown = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     lab = models.ForeignKey(
-        "labs.Lab", null=True, blank=True, on_delete=models.SET_NULL, related_name="lessons",
+        "labs.Lab",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lessons",
         help_text="The lab whose terminal this lesson's Run buttons type into.",
     )
     source_file = models.CharField(max_length=500, blank=True)

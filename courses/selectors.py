@@ -59,8 +59,11 @@ def course_progress(*, course: Course, user) -> CourseProgress:
     lessons = list(course_lessons(course=course))
     rows = []
     if user.is_authenticated:
-        rows = list(LessonProgress.objects.filter(user=user, lesson__course=course, lesson__is_archived=False)
-                    .values("lesson_id", "completed_at", "last_seen_at"))
+        rows = list(
+            LessonProgress.objects.filter(user=user, lesson__course=course, lesson__is_archived=False).values(
+                "lesson_id", "completed_at", "last_seen_at"
+            )
+        )
     done_ids = {r["lesson_id"] for r in rows if r["completed_at"]}
     modules: dict[int, ModuleProgress] = {}
     for module in Module.objects.filter(course=course, is_archived=False).order_by("position"):
@@ -70,8 +73,12 @@ def course_progress(*, course: Course, user) -> CourseProgress:
         if mp is not None:
             mp.lessons.append(lesson)
             mp.done += lesson.pk in done_ids
-    return CourseProgress(course=course, modules=list(modules.values()), done_ids=done_ids,
-                          continue_lesson=_continue_at(lessons, rows, done_ids))
+    return CourseProgress(
+        course=course,
+        modules=list(modules.values()),
+        done_ids=done_ids,
+        continue_lesson=_continue_at(lessons, rows, done_ids),
+    )
 
 
 def _continue_at(lessons: list[Lesson], rows: list[dict], done_ids: set[int]) -> Lesson | None:
@@ -104,8 +111,15 @@ def lesson_progress_for(*, user, lesson: Lesson) -> LessonProgress | None:
 # --- instructors: the cohort heatmap ------------------------------------------------------------------
 
 LESSON_STATES = {"0": "not started", "1": "in progress", "2": "done"}
-TASK_STATES = {"n": "not started", "a": "attempted", "h": "hint used", "s": "solution seen", "p": "passed",
-               "q": "passed with hints", "r": "passed after the solution"}
+TASK_STATES = {
+    "n": "not started",
+    "a": "attempted",
+    "h": "hint used",
+    "s": "solution seen",
+    "p": "passed",
+    "q": "passed with hints",
+    "r": "passed after the solution",
+}
 
 
 @dataclass
@@ -115,8 +129,12 @@ class Heatmap:
     rates: list[int]
 
     def as_json(self) -> dict:
-        return {"columns": self.columns, "students": self.students, "rates": self.rates,
-                "legend": {"lesson": LESSON_STATES, "task": TASK_STATES}}
+        return {
+            "columns": self.columns,
+            "students": self.students,
+            "rates": self.rates,
+            "legend": {"lesson": LESSON_STATES, "task": TASK_STATES},
+        }
 
 
 def _task_code(passed: bool, hints: int, solution: bool, attempts: int) -> str:
@@ -138,16 +156,24 @@ def cohort_heatmap(*, cohort) -> Heatmap:
 
     course = cohort.course
     students = list(students_of(cohort=cohort).values("id", "username", "full_name", "first_name", "last_name"))
-    lessons = list(Lesson.objects.filter(course=course, is_archived=False).order_by("sequence")
-                   .values("id", "slug", "title", "module__title"))
-    tasks = list(Task.objects.filter(lab__course=course, lab__is_archived=False, is_archived=False)
-                 .order_by("lab__position", "position").values("id", "slug", "title", "lab__title", "lab__lesson_id"))
+    lessons = list(
+        Lesson.objects.filter(course=course, is_archived=False)
+        .order_by("sequence")
+        .values("id", "slug", "title", "module__title")
+    )
+    tasks = list(
+        Task.objects.filter(lab__course=course, lab__is_archived=False, is_archived=False)
+        .order_by("lab__position", "position")
+        .values("id", "slug", "title", "lab__title", "lab__lesson_id")
+    )
     tasks_after: dict[int | None, list[dict]] = {}
     for task in tasks:
         tasks_after.setdefault(task["lab__lesson_id"], []).append(task)
     columns: list[dict] = []
     for lesson in lessons:
-        columns.append({"kind": "lesson", "id": lesson["id"], "label": lesson["title"], "group": lesson["module__title"]})
+        columns.append(
+            {"kind": "lesson", "id": lesson["id"], "label": lesson["title"], "group": lesson["module__title"]}
+        )
         for task in tasks_after.pop(lesson["id"], []):
             columns.append({"kind": "task", "id": task["id"], "label": task["title"], "group": task["lab__title"]})
     for leftover in tasks_after.values():  # labs not tied to a lesson go last
@@ -162,14 +188,17 @@ def cohort_heatmap(*, cohort) -> Heatmap:
     lesson_state: dict[tuple[int, int], str] = {
         (user_id, lesson_id): "2" if completed else "1"
         for user_id, lesson_id, completed in LessonProgress.objects.filter(user_id__in=ids, lesson_id__in=lesson_ids)
-        .annotate(done=done).values_list("user_id", "lesson_id", "done")
+        .annotate(done=done)
+        .values_list("user_id", "lesson_id", "done")
     }
     passed = ExpressionWrapper(Q(passed_at__isnull=False), output_field=BooleanField())
     seen = ExpressionWrapper(Q(solution_revealed_at__isnull=False), output_field=BooleanField())
     task_state: dict[tuple[int, int], str] = {
         (user_id, task_id): _task_code(ok, hints, solution, attempts)
         for user_id, task_id, ok, hints, solution, attempts in TaskProgress.objects.filter(
-            user_id__in=ids, task_id__in=task_ids).annotate(ok=passed, solution=seen)
+            user_id__in=ids, task_id__in=task_ids
+        )
+        .annotate(ok=passed, solution=seen)
         .values_list("user_id", "task_id", "ok", "hints_revealed", "solution", "attempts")
     }
 
@@ -186,7 +215,14 @@ def cohort_heatmap(*, cohort) -> Heatmap:
                 finished += 1
                 done_per_column[i] += 1
         name = student["full_name"] or f"{student['first_name']} {student['last_name']}".strip() or student["username"]
-        rows.append({"id": student["id"], "username": student["username"], "name": name, "cells": "".join(codes),
-                     "done": finished})
+        rows.append(
+            {
+                "id": student["id"],
+                "username": student["username"],
+                "name": name,
+                "cells": "".join(codes),
+                "done": finished,
+            }
+        )
     rates = [round(100 * d / len(students)) if students else 0 for d in done_per_column]
     return Heatmap(columns=columns, students=rows, rates=rates)

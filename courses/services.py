@@ -39,9 +39,7 @@ def _digest(root: Path) -> str:
 
 
 def _lesson_urls(spec: CourseSpec) -> dict[Path, str]:
-    return {
-        lesson.path.resolve(): reverse("courses:lesson", args=[spec.slug, lesson.slug]) for lesson in spec.lessons
-    }
+    return {lesson.path.resolve(): reverse("courses:lesson", args=[spec.slug, lesson.slug]) for lesson in spec.lessons}
 
 
 def _resolver_for(path: Path, urls: dict[Path, str]):
@@ -130,8 +128,12 @@ def course_import(*, path: Path | str, progress: Progress | None = None) -> Impo
     for module_spec in spec.modules:
         module = modules.get(module_spec.slug) or Module(course=course, slug=module_spec.slug)
         fresh = module.pk is None
-        values = {"title": module_spec.title, "summary": module_spec.summary, "position": module_spec.position,
-                  "is_archived": False}
+        values = {
+            "title": module_spec.title,
+            "summary": module_spec.summary,
+            "position": module_spec.position,
+            "is_archived": False,
+        }
         _apply(module, values, result, f"module {module_spec.slug}", fresh)
         tick(f"module {module_spec.slug}")
         for lesson_spec in module_spec.lessons:
@@ -139,10 +141,16 @@ def course_import(*, path: Path | str, progress: Progress | None = None) -> Impo
             seen_lessons.add(lesson_spec.slug)
             lesson = lessons.get(lesson_spec.slug) or Lesson(course=course, slug=lesson_spec.slug)
             values = {
-                "module": module, "title": lesson_spec.title, "summary": lesson_spec.summary,
-                "minutes": lesson_spec.minutes, "position": lesson_spec.position, "sequence": sequence,
-                "body_markdown": lesson_spec.body, "body_html": rendered[("lesson", lesson_spec.slug)],
-                "source_file": str(lesson_spec.path.relative_to(root)), "is_archived": False,
+                "module": module,
+                "title": lesson_spec.title,
+                "summary": lesson_spec.summary,
+                "minutes": lesson_spec.minutes,
+                "position": lesson_spec.position,
+                "sequence": sequence,
+                "body_markdown": lesson_spec.body,
+                "body_html": rendered[("lesson", lesson_spec.slug)],
+                "source_file": str(lesson_spec.path.relative_to(root)),
+                "is_archived": False,
             }
             _apply(lesson, values, result, f"lesson {lesson_spec.slug}", lesson.pk is None)
             lessons[lesson_spec.slug] = lesson
@@ -161,8 +169,13 @@ def course_import(*, path: Path | str, progress: Progress | None = None) -> Impo
             result.archived.append(f"lesson {slug}")
 
     labs_sync(course=course, spec=spec, rendered=rendered, lessons=lessons, result=result, tick=tick)
-    log.info("imported course %s: %d created, %d updated, %d archived", spec.slug, len(result.created),
-             len(result.updated), len(result.archived))
+    log.info(
+        "imported course %s: %d created, %d updated, %d archived",
+        spec.slug,
+        len(result.created),
+        len(result.updated),
+        len(result.archived),
+    )
     return result
 
 

@@ -26,9 +26,16 @@ def heatmap(request, cohort_slug):
 
     cohort = _cohort_or_404(request, cohort_slug)
     data = selectors.cohort_heatmap(cohort=cohort)
-    return render(request, "teach/heatmap.html", {"cohort": cohort, "heatmap": data.as_json(),
-                                                  "student_count": len(data.students),
-                                                  "ungraded": ungraded_count_for(user=request.user)})
+    return render(
+        request,
+        "teach/heatmap.html",
+        {
+            "cohort": cohort,
+            "heatmap": data.as_json(),
+            "student_count": len(data.students),
+            "ungraded": ungraded_count_for(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -41,8 +48,10 @@ def heatmap_csv(request, cohort_slug):
     writer.writerow(["username", "name", "done"] + [f"{c['group']}: {c['label']}" for c in data.columns])
     names = {"lesson": selectors.LESSON_STATES, "task": selectors.TASK_STATES}
     for student in data.students:
-        writer.writerow([student["username"], student["name"], student["done"]] +
-                        [names[c["kind"]][code] for c, code in zip(data.columns, student["cells"], strict=True)])
+        writer.writerow(
+            [student["username"], student["name"], student["done"]]
+            + [names[c["kind"]][code] for c, code in zip(data.columns, student["cells"], strict=True)]
+        )
     writer.writerow(["", "completion %", ""] + [f"{rate}%" for rate in data.rates])
     return response
 
@@ -53,17 +62,33 @@ def student_detail(request, cohort_slug, username):
     from labs.models import LabSession, Submission, TaskProgress
 
     cohort = _cohort_or_404(request, cohort_slug)
-    student = User.objects.filter(username=username, memberships__cohort=cohort,
-                                  memberships__role=Membership.Role.STUDENT).first()
+    student = User.objects.filter(
+        username=username, memberships__cohort=cohort, memberships__role=Membership.Role.STUDENT
+    ).first()
     if student is None:
         raise Http404("No such student in this cohort")
     progress = selectors.course_progress(course=cohort.course, user=student)
-    tasks = (TaskProgress.objects.filter(user=student, task__lab__course=cohort.course)
-             .select_related("task", "task__lab").order_by("task__lab__position", "task__position"))
-    sessions = (LabSession.objects.filter(user=student, lab__course=cohort.course).select_related("lab")
-                .order_by("-requested_at")[:20])
-    submissions = (Submission.objects.filter(user=student, lab__course=cohort.course).select_related("lab", "review")
-                   .order_by("-created_at")[:20])
-    context = {"cohort": cohort, "student": student, "progress": progress, "tasks": tasks, "sessions": sessions,
-               "submissions": submissions}
+    tasks = (
+        TaskProgress.objects.filter(user=student, task__lab__course=cohort.course)
+        .select_related("task", "task__lab")
+        .order_by("task__lab__position", "task__position")
+    )
+    sessions = (
+        LabSession.objects.filter(user=student, lab__course=cohort.course)
+        .select_related("lab")
+        .order_by("-requested_at")[:20]
+    )
+    submissions = (
+        Submission.objects.filter(user=student, lab__course=cohort.course)
+        .select_related("lab", "review")
+        .order_by("-created_at")[:20]
+    )
+    context = {
+        "cohort": cohort,
+        "student": student,
+        "progress": progress,
+        "tasks": tasks,
+        "sessions": sessions,
+        "submissions": submissions,
+    }
     return render(request, "teach/student.html", context)

@@ -23,7 +23,10 @@ def course_detail(request, course_slug):
 def _lesson_or_404(course_slug: str, lesson_slug: str) -> Lesson:
     return get_object_or_404(
         Lesson.objects.select_related("course", "module", "lab"),
-        course__slug=course_slug, course__is_published=True, slug=lesson_slug, is_archived=False,
+        course__slug=course_slug,
+        course__is_published=True,
+        slug=lesson_slug,
+        is_archived=False,
     )
 
 
@@ -34,7 +37,11 @@ def lesson_detail(request, course_slug, lesson_slug):
     prev, nxt = selectors.lesson_neighbours(lesson=lesson)
     progress = selectors.course_progress(course=lesson.course, user=request.user)
     context = {
-        "lesson": lesson, "course": lesson.course, "prev": prev, "next": nxt, "progress": progress,
+        "lesson": lesson,
+        "course": lesson.course,
+        "prev": prev,
+        "next": nxt,
+        "progress": progress,
         "is_complete": lesson.pk in progress.done_ids,
         "completing_lab": lesson.completing_labs.filter(is_archived=False).first(),
         "can_run": bool(lesson.lab_id) and can_use_course(user=request.user, course=lesson.course),

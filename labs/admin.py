@@ -3,8 +3,18 @@ from django.contrib import admin, messages
 from labs import services
 from labs.errors import LabError
 from labs.models import (
-    AuditEntry, DockerHost, Lab, LabSession, LabSessionEvent, Recording, Review, Submission, SubmissionFile, Task,
-    TaskAttempt, TaskProgress,
+    AuditEntry,
+    DockerHost,
+    Lab,
+    LabSession,
+    LabSessionEvent,
+    Recording,
+    Review,
+    Submission,
+    SubmissionFile,
+    Task,
+    TaskAttempt,
+    TaskProgress,
 )
 from labs.runtime.spec import RELAXABLE
 
@@ -27,8 +37,17 @@ class TaskInline(admin.TabularInline):
 
 @admin.register(Lab)
 class LabAdmin(admin.ModelAdmin):
-    list_display = ["title", "course", "image", "docker_enabled", "memory_mb", "cpus", "pids_limit", "ttl_minutes",
-                    "hardening"]
+    list_display = [
+        "title",
+        "course",
+        "image",
+        "docker_enabled",
+        "memory_mb",
+        "cpus",
+        "pids_limit",
+        "ttl_minutes",
+        "hardening",
+    ]
     list_filter = ["course", "docker_enabled", "is_archived"]
     readonly_fields = ["relaxed_hardening", "source_dir"]
     inlines = [TaskInline]
@@ -86,7 +105,9 @@ class LabSessionAdmin(admin.ModelAdmin):
         stopped = 0
         for session in queryset.filter(state__in=LabSession.LIVE_STATES):
             try:
-                services.lab_session_stop(session=session, actor=request.user, reason=f"stopped by admin {request.user}")
+                services.lab_session_stop(
+                    session=session, actor=request.user, reason=f"stopped by admin {request.user}"
+                )
                 stopped += 1
             except LabError as exc:
                 self.message_user(request, f"{session.short_id}: {exc}", messages.WARNING)

@@ -28,7 +28,12 @@ MAX_OUTPUT = 16 * 1024
 KILL_GRACE = 2  # seconds between TERM and KILL when a check overruns
 LOCK_SECONDS = 330  # longer than any check can take
 FAIL_RE = re.compile(r"^\s*FAIL:\s*(.*\S)\s*$")
-CANNOT_START = ("OCI runtime exec failed", "executable file not found", "unable to find user", "unable to start container process")
+CANNOT_START = (
+    "OCI runtime exec failed",
+    "executable file not found",
+    "unable to find user",
+    "unable to start container process",
+)
 
 
 class CheckBusy(LabError):
@@ -61,19 +66,38 @@ def interpret(result, *, timeout: int) -> CheckOutcome:
     """Turn a raw ExecResult into a CheckOutcome (pure: unit-tested without an engine)."""
     output = result.output.decode("utf-8", errors="replace")
     if result.truncated:
-        return CheckOutcome(False, True, "The check failed to run: it printed more than "
-                            f"{MAX_OUTPUT // 1024} KiB of output.", output, None, result.duration_ms)
+        return CheckOutcome(
+            False,
+            True,
+            f"The check failed to run: it printed more than {MAX_OUTPUT // 1024} KiB of output.",
+            output,
+            None,
+            result.duration_ms,
+        )
     if result.timed_out or (result.exit_code in (124, 137) and result.duration_ms >= timeout * 1000):
-        return CheckOutcome(False, True, f"The check failed to run: it did not finish within {timeout} s.",
-                            output, result.exit_code, result.duration_ms)
+        return CheckOutcome(
+            False,
+            True,
+            f"The check failed to run: it did not finish within {timeout} s.",
+            output,
+            result.exit_code,
+            result.duration_ms,
+        )
     if result.exit_code is None:
         return CheckOutcome(False, True, "The check failed to run: no exit status.", output, None, result.duration_ms)
     if result.exit_code in (126, 127) and any(marker in output for marker in CANNOT_START):
-        return CheckOutcome(False, True, "The check failed to run: its interpreter could not start in the sandbox.",
-                            output, result.exit_code, result.duration_ms)
+        return CheckOutcome(
+            False,
+            True,
+            "The check failed to run: its interpreter could not start in the sandbox.",
+            output,
+            result.exit_code,
+            result.duration_ms,
+        )
     passed = result.exit_code == 0
-    return CheckOutcome(passed, False, feedback_from(output, passed=passed), output, result.exit_code,
-                        result.duration_ms)
+    return CheckOutcome(
+        passed, False, feedback_from(output, passed=passed), output, result.exit_code, result.duration_ms
+    )
 
 
 def execute(*, session: LabSession, task: Task) -> CheckOutcome:
@@ -84,8 +108,13 @@ def execute(*, session: LabSession, task: Task) -> CheckOutcome:
     user = session.lab.check_user or "student"
     cmd = ["timeout", "-k", str(KILL_GRACE), str(timeout), "bash", "-s"]
     result = backend_for(session).exec(
-        session.container_id, cmd, user=user, stdin=task.check_script.encode(), timeout=timeout + KILL_GRACE + 2,
-        max_output=MAX_OUTPUT, env={"BERTH_TASK": task.slug, "HOME": "/home/student", "LANG": "C.UTF-8"},
+        session.container_id,
+        cmd,
+        user=user,
+        stdin=task.check_script.encode(),
+        timeout=timeout + KILL_GRACE + 2,
+        max_output=MAX_OUTPUT,
+        env={"BERTH_TASK": task.slug, "HOME": "/home/student", "LANG": "C.UTF-8"},
         workdir="/home/student",
     )
     return interpret(result, timeout=timeout)
@@ -98,9 +127,14 @@ def _lock_key(session_id) -> str:
 def unmet_needs(*, session: LabSession, task: Task) -> list[Task]:
     if not task.needs:
         return []
-    passed = set(TaskProgress.objects.filter(user_id=session.user_id, task__lab=task.lab, passed_at__isnull=False)
-                 .values_list("task__slug", flat=True))
-    return list(Task.objects.filter(lab=task.lab, slug__in=[n for n in task.needs if n not in passed]).order_by("position"))
+    passed = set(
+        TaskProgress.objects.filter(user_id=session.user_id, task__lab=task.lab, passed_at__isnull=False).values_list(
+            "task__slug", flat=True
+        )
+    )
+    return list(
+        Task.objects.filter(lab=task.lab, slug__in=[n for n in task.needs if n not in passed]).order_by("position")
+    )
 
 
 def check_run(*, session: LabSession, task: Task, kind: str = TaskAttempt.Kind.MANUAL, wait: float = 0) -> TaskAttempt:
@@ -134,8 +168,14 @@ def check_run(*, session: LabSession, task: Task, kind: str = TaskAttempt.Kind.M
 @transaction.atomic
 def record(*, session: LabSession, task: Task, outcome: CheckOutcome, kind: str) -> TaskAttempt:
     attempt = TaskAttempt.objects.create(
-        session=session, task=task, kind=kind, passed=outcome.passed, errored=outcome.errored,
-        feedback=outcome.feedback[:2000], output=outcome.output[-MAX_OUTPUT:], exit_code=outcome.exit_code,
+        session=session,
+        task=task,
+        kind=kind,
+        passed=outcome.passed,
+        errored=outcome.errored,
+        feedback=outcome.feedback[:2000],
+        output=outcome.output[-MAX_OUTPUT:],
+        exit_code=outcome.exit_code,
         duration_ms=outcome.duration_ms,
     )
     progress, _ = TaskProgress.objects.select_for_update().get_or_create(user_id=session.user_id, task=task)
@@ -143,8 +183,10 @@ def record(*, session: LabSession, task: Task, outcome: CheckOutcome, kind: str)
     newly_passed = outcome.passed and progress.passed_at is None
     if newly_passed:
         TaskProgress.objects.filter(pk=progress.pk).update(passed_at=timezone.now())
-    notify.send_on_commit(notify.status_group(session.user_id, session.lab_id),
-                          {"type": "task.result", "result": attempt_json(attempt, newly_passed=newly_passed)})
+    notify.send_on_commit(
+        notify.status_group(session.user_id, session.lab_id),
+        {"type": "task.result", "result": attempt_json(attempt, newly_passed=newly_passed)},
+    )
     if newly_passed:
         _complete_lesson_if_done(session=session)
     return attempt
@@ -152,9 +194,14 @@ def record(*, session: LabSession, task: Task, outcome: CheckOutcome, kind: str)
 
 def attempt_json(attempt: TaskAttempt, *, newly_passed: bool = False) -> dict:
     return {
-        "task": attempt.task.slug, "passed": attempt.passed, "errored": attempt.errored,
-        "feedback": attempt.feedback, "kind": attempt.kind, "duration_ms": attempt.duration_ms,
-        "at": attempt.created_at.isoformat(), "newly_passed": newly_passed,
+        "task": attempt.task.slug,
+        "passed": attempt.passed,
+        "errored": attempt.errored,
+        "feedback": attempt.feedback,
+        "kind": attempt.kind,
+        "duration_ms": attempt.duration_ms,
+        "at": attempt.created_at.isoformat(),
+        "newly_passed": newly_passed,
     }
 
 
@@ -163,8 +210,11 @@ def _complete_lesson_if_done(*, session: LabSession) -> None:
     if lab.lesson_id is None:
         return
     tasks = set(lab.tasks.filter(is_archived=False).values_list("pk", flat=True))
-    passed = set(TaskProgress.objects.filter(user_id=session.user_id, task_id__in=tasks, passed_at__isnull=False)
-                 .values_list("task_id", flat=True))
+    passed = set(
+        TaskProgress.objects.filter(user_id=session.user_id, task_id__in=tasks, passed_at__isnull=False).values_list(
+            "task_id", flat=True
+        )
+    )
     if tasks and tasks <= passed:
         from courses.services import lesson_complete
 
@@ -173,8 +223,11 @@ def _complete_lesson_if_done(*, session: LabSession) -> None:
 
 def pending_tasks(*, session: LabSession) -> list[Task]:
     """Tasks the student has not passed yet whose needs are met, in order (for auto checks)."""
-    passed = set(TaskProgress.objects.filter(user_id=session.user_id, task__lab_id=session.lab_id,
-                                             passed_at__isnull=False).values_list("task__slug", flat=True))
+    passed = set(
+        TaskProgress.objects.filter(
+            user_id=session.user_id, task__lab_id=session.lab_id, passed_at__isnull=False
+        ).values_list("task__slug", flat=True)
+    )
     tasks = Task.objects.filter(lab_id=session.lab_id, is_archived=False).order_by("position")
     return [t for t in tasks if t.slug not in passed and all(n in passed for n in t.needs)]
 

@@ -203,10 +203,15 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         self.flow = terminal.FlowControl()
         self.last_touch = 0.0
         try:
-            self.tty = await open_tty(info["base_url"], info["container_id"],
-                                      terminal.tmux_command(tab, observe=not self.owner),
-                                      user=info["lab_user"], cols=size[0], rows=size[1],
-                                      env={"TERM": "xterm-256color", "LANG": "C.UTF-8", "COLORTERM": "truecolor"})
+            self.tty = await open_tty(
+                info["base_url"],
+                info["container_id"],
+                terminal.tmux_command(tab, observe=not self.owner),
+                user=info["lab_user"],
+                cols=size[0],
+                rows=size[1],
+                env={"TERM": "xterm-256color", "LANG": "C.UTF-8", "COLORTERM": "truecolor"},
+            )
         except LabRuntimeError as exc:
             log.info("terminal for %s refused by the engine: %s", self.session_id, exc)
             await self.close(code=CLOSE_NOT_RUNNING)
@@ -216,8 +221,12 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         if self.owner:
             self.recording_id, path = await _recording_open(self.session_id, tab, *size)
             self.recorder = terminal.AsciicastRecorder(
-                Path(path), cols=size[0], rows=size[1],
-                max_bytes=settings.BERTH_RECORDING_MAX_BYTES, title=info["title"])
+                Path(path),
+                cols=size[0],
+                rows=size[1],
+                max_bytes=settings.BERTH_RECORDING_MAX_BYTES,
+                title=info["title"],
+            )
             self.flusher = asyncio.create_task(self._flush_loop())
             await self._mark_activity(force=True)
         await self.send(text_data=json.dumps({"type": "hello", "role": info["role"], "tab": tab}))

@@ -86,7 +86,11 @@ def load_labs(labs_dir: Path, *, course, problems: Problems) -> list[LabSpec]:
     lab_slugs = {lab.slug for lab in labs}
     for lab in labs:
         if lab.lesson_ref and lab.lesson_ref not in lesson_refs:
-            problems.add(lab.path / "lab.yaml", None, f"lab: lesson '{lab.lesson_ref}' is not a lesson of this course (use <module>/<lesson>)")
+            problems.add(
+                lab.path / "lab.yaml",
+                None,
+                f"lab: lesson '{lab.lesson_ref}' is not a lesson of this course (use <module>/<lesson>)",
+            )
     for lesson in course.lessons:
         if lesson.lab_slug and lesson.lab_slug not in lab_slugs:
             problems.add(lesson.path, 2, f"front matter: lab '{lesson.lab_slug}' does not exist in labs/")
@@ -233,7 +237,12 @@ def _load_task(lab_dir: Path, path: Path, raw, position: int, seen: dict, proble
 
     task_dir = lab_dir / "tasks" / slug
     files = {}
-    for name, required in (("instructions.md", True), ("check.sh", True), ("solution.sh", True), ("solution.md", False)):
+    for name, required in (
+        ("instructions.md", True),
+        ("check.sh", True),
+        ("solution.sh", True),
+        ("solution.md", False),
+    ):
         file = task_dir / name
         if not file.is_file():
             if required:

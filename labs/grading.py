@@ -34,44 +34,98 @@ def submission_create(*, session: LabSession) -> Submission:
     passed_slugs: set[str] = set()
     for task in tasks:
         if any(n not in passed_slugs for n in task.needs):
-            results.append({"task": task.slug, "title": task.title, "passed": False, "errored": False,
-                            "feedback": "Not checked: a task it needs did not pass.", "points": 0, "max": task.points})
+            results.append(
+                {
+                    "task": task.slug,
+                    "title": task.title,
+                    "passed": False,
+                    "errored": False,
+                    "feedback": "Not checked: a task it needs did not pass.",
+                    "points": 0,
+                    "max": task.points,
+                }
+            )
             continue
         outcome = checks.execute(session=session, task=task)
         checks.record(session=session, task=task, outcome=outcome, kind=TaskAttempt.Kind.SUBMIT)
         if outcome.passed:
             passed_slugs.add(task.slug)
-        results.append({"task": task.slug, "title": task.title, "passed": outcome.passed, "errored": outcome.errored,
-                        "feedback": outcome.feedback, "points": task.points if outcome.passed else 0, "max": task.points})
-    backend = backend_for(session)
-    files = [backend.read_file(session.container_id, path, max_bytes=MAX_FILE_BYTES, user=lab.check_user or "student")
-             for path in lab.collect_paths]
-    progress = {p.task_id: p for p in TaskProgress.objects.filter(user_id=session.user_id, task__in=tasks)}
-    help_used = [{"task": t.slug, "title": t.title,
-                  "hints": progress[t.pk].hints_revealed if t.pk in progress else 0,
-                  "hints_total": len(t.hints),
-                  "solution": bool(t.pk in progress and progress[t.pk].solution_revealed_at)} for t in tasks]
-    with transaction.atomic():
-        version = (Submission.objects.select_for_update().filter(user_id=session.user_id, lab=lab)
-                   .aggregate(v=Max("version"))["v"] or 0) + 1
-        submission = Submission.objects.create(
-            session=session, user_id=session.user_id, lab=lab, version=version, results=results, help_used=help_used,
-            auto_points=sum(r["points"] for r in results), total_points=sum(t.points for t in tasks),
+        results.append(
+            {
+                "task": task.slug,
+                "title": task.title,
+                "passed": outcome.passed,
+                "errored": outcome.errored,
+                "feedback": outcome.feedback,
+                "points": task.points if outcome.passed else 0,
+                "max": task.points,
+            }
         )
-        SubmissionFile.objects.bulk_create([
-            SubmissionFile(submission=submission, path=f.path, content=f.content, size_bytes=f.size,
-                           truncated=f.truncated, missing=f.missing) for f in files
-        ])
+    backend = backend_for(session)
+    files = [
+        backend.read_file(session.container_id, path, max_bytes=MAX_FILE_BYTES, user=lab.check_user or "student")
+        for path in lab.collect_paths
+    ]
+    progress = {p.task_id: p for p in TaskProgress.objects.filter(user_id=session.user_id, task__in=tasks)}
+    help_used = [
+        {
+            "task": t.slug,
+            "title": t.title,
+            "hints": progress[t.pk].hints_revealed if t.pk in progress else 0,
+            "hints_total": len(t.hints),
+            "solution": bool(t.pk in progress and progress[t.pk].solution_revealed_at),
+        }
+        for t in tasks
+    ]
+    with transaction.atomic():
+        version = (
+            Submission.objects.select_for_update()
+            .filter(user_id=session.user_id, lab=lab)
+            .aggregate(v=Max("version"))["v"]
+            or 0
+        ) + 1
+        submission = Submission.objects.create(
+            session=session,
+            user_id=session.user_id,
+            lab=lab,
+            version=version,
+            results=results,
+            help_used=help_used,
+            auto_points=sum(r["points"] for r in results),
+            total_points=sum(t.points for t in tasks),
+        )
+        SubmissionFile.objects.bulk_create(
+            [
+                SubmissionFile(
+                    submission=submission,
+                    path=f.path,
+                    content=f.content,
+                    size_bytes=f.size,
+                    truncated=f.truncated,
+                    missing=f.missing,
+                )
+                for f in files
+            ]
+        )
         submission.recordings.set(session.recordings.all())
-    log.info("submission %s: %s v%d by %s, %d/%d points", submission.pk, lab.slug, version, session.user,
-             submission.auto_points, submission.total_points)
+    log.info(
+        "submission %s: %s v%d by %s, %d/%d points",
+        submission.pk,
+        lab.slug,
+        version,
+        session.user,
+        submission.auto_points,
+        submission.total_points,
+    )
     return submission
 
 
 def can_grade(*, user, submission: Submission) -> bool:
     from labs.selectors import _teaches_student_in_course
 
-    return user.is_authenticated and (user.is_admin or _teaches_student_in_course(user, submission.user, submission.lab.course))
+    return user.is_authenticated and (
+        user.is_admin or _teaches_student_in_course(user, submission.user, submission.lab.course)
+    )
 
 
 @transaction.atomic
@@ -94,8 +148,13 @@ def review_save(*, submission: Submission, grader, points: int, feedback: str) -
     review.save()
     from labs.models import AuditEntry
 
-    AuditEntry.objects.create(actor=grader, action="submission.grade", target_type="submission",
-                              target_id=str(submission.pk), details={"points": points})
+    AuditEntry.objects.create(
+        actor=grader,
+        action="submission.grade",
+        target_type="submission",
+        target_id=str(submission.pk),
+        details={"points": points},
+    )
     return review
 
 
@@ -114,8 +173,11 @@ def grades_csv_rows(*, cohort) -> tuple[list[str], list[list]]:
     labs = list(Lab.objects.filter(course=cohort.course, is_archived=False).order_by("position"))
     students = list(students_of(cohort=cohort))
     grades: dict[tuple[int, int], int] = {}
-    reviews = (Review.objects.filter(submission__user__in=students, submission__lab__in=labs)
-               .select_related("submission").order_by("submission__version"))
+    reviews = (
+        Review.objects.filter(submission__user__in=students, submission__lab__in=labs)
+        .select_related("submission")
+        .order_by("submission__version")
+    )
     for review in reviews:  # later versions overwrite earlier ones
         grades[(review.submission.user_id, review.submission.lab_id)] = review.points
     totals = {lab.pk: lab.total_points for lab in labs}
@@ -123,6 +185,5 @@ def grades_csv_rows(*, cohort) -> tuple[list[str], list[list]]:
     rows = []
     for student in students:
         cells = [grades.get((student.pk, lab.pk), "") for lab in labs]
-        rows.append([student.username, student.display_name, student.email, *cells,
-                     sum(c for c in cells if c != "")])
+        rows.append([student.username, student.display_name, student.email, *cells, sum(c for c in cells if c != "")])
     return header, rows

@@ -17,7 +17,11 @@ def _timed(check) -> dict:
         detail = check()
         return {"ok": True, "ms": round((time.monotonic() - started) * 1000, 1), **(detail or {})}
     except Exception as exc:  # noqa: BLE001 - a health check reports every failure as "down"
-        return {"ok": False, "ms": round((time.monotonic() - started) * 1000, 1), "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "ok": False,
+            "ms": round((time.monotonic() - started) * 1000, 1),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def _database() -> dict:

@@ -39,7 +39,11 @@ class Lab(models.Model):
     intro_markdown = models.TextField(blank=True)
     intro_html = models.TextField(blank=True)
     lesson = models.ForeignKey(
-        "courses.Lesson", null=True, blank=True, on_delete=models.SET_NULL, related_name="completing_labs",
+        "courses.Lesson",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="completing_labs",
         help_text="Completed when every task passes; its text is shown beside the lab.",
     )
     position = models.PositiveIntegerField(default=0)
@@ -170,7 +174,9 @@ class LabSessionEvent(models.Model):
     from_state = models.CharField(max_length=16, blank=True)
     to_state = models.CharField(max_length=16, blank=True)
     action = models.CharField(max_length=32)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(blank=True)
 
     class Meta:
@@ -298,7 +304,9 @@ class AuditEntry(models.Model):
     """Who did what to whom: operator and instructor actions on sessions, cohorts and people."""
 
     at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=32)
     target_id = models.CharField(max_length=64)

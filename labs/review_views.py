@@ -26,7 +26,9 @@ FILTERS = ("lab", "student", "status")
 
 class ReviewForm(forms.Form):
     points = forms.IntegerField(min_value=0, max_value=100000)
-    feedback = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=grading.FEEDBACK_MAX)
+    feedback = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}), required=False, max_length=grading.FEEDBACK_MAX
+    )
 
 
 def _teacher_or_404(user):
@@ -45,8 +47,13 @@ def review_queue(request):
     submissions = selectors.submissions_for_teacher(user=request.user, **filters)[:300]
     course_ids = cohorts_taught_by(user=request.user).values_list("course_id", flat=True)
     labs = Lab.objects.filter(is_archived=False, course_id__in=course_ids).order_by("course", "position")
-    context = {"submissions": submissions, "filters": filters, "labs": labs, "query": urlencode(filters),
-               "ungraded": selectors.ungraded_count_for(user=request.user)}
+    context = {
+        "submissions": submissions,
+        "filters": filters,
+        "labs": labs,
+        "query": urlencode(filters),
+        "ungraded": selectors.ungraded_count_for(user=request.user),
+    }
     return render(request, "teach/review_queue.html", context)
 
 
@@ -70,18 +77,27 @@ def submission_detail(request, submission_id):
         raise Http404("No such submission")
     filters = _filters(request)
     review = getattr(submission, "review", None)
-    form = ReviewForm(request.POST or None, initial={
-        "points": review.points if review else submission.auto_points,
-        "feedback": review.feedback_markdown if review else "",
-    })
+    form = ReviewForm(
+        request.POST or None,
+        initial={
+            "points": review.points if review else submission.auto_points,
+            "feedback": review.feedback_markdown if review else "",
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            grading.review_save(submission=submission, grader=request.user, points=form.cleaned_data["points"],
-                                feedback=form.cleaned_data["feedback"])
+            grading.review_save(
+                submission=submission,
+                grader=request.user,
+                points=form.cleaned_data["points"],
+                feedback=form.cleaned_data["feedback"],
+            )
         except LabError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Graded {submission.user.display_name}'s {submission.lab.title} v{submission.version}.")
+            messages.success(
+                request, f"Graded {submission.user.display_name}'s {submission.lab.title} v{submission.version}."
+            )
             if "next" in request.POST:
                 queue = selectors.submissions_for_teacher(user=request.user, **{**filters, "status": "ungraded"})
                 following = queue.exclude(pk=submission.pk).first()
@@ -91,10 +107,15 @@ def submission_detail(request, submission_id):
             return redirect(reverse("teach:reviews") + "?" + urlencode(filters))
     versions = selectors.submissions_for_teacher(user=request.user).filter(user=submission.user, lab=submission.lab)
     context = {
-        "submission": submission, "review": review, "form": form, "filters": filters, "query": urlencode(filters),
+        "submission": submission,
+        "review": review,
+        "form": form,
+        "filters": filters,
+        "query": urlencode(filters),
         "files": [_file_view(f) for f in submission.files.all()],
         "recordings": submission.recordings.order_by("started_at"),
-        "versions": versions, "max_points": submission.total_points,
+        "versions": versions,
+        "max_points": submission.total_points,
     }
     return render(request, "teach/submission.html", context)
 
@@ -117,5 +138,6 @@ def grades_csv(request, cohort_slug):
 def teach_home(request):
     _teacher_or_404(request.user)
     cohorts = cohorts_taught_by(user=request.user).order_by("-starts_on", "name")
-    return render(request, "teach/home.html", {"cohorts": cohorts,
-                                               "ungraded": selectors.ungraded_count_for(user=request.user)})
+    return render(
+        request, "teach/home.html", {"cohorts": cohorts, "ungraded": selectors.ungraded_count_for(user=request.user)}
+    )

@@ -12,8 +12,11 @@ def live_sessions_for_user(*, user) -> QuerySet[LabSession]:
 
 
 def recent_feedback_for(*, user, limit: int = 5) -> QuerySet[Review]:
-    return (Review.objects.filter(submission__user=user).select_related("submission", "submission__lab")
-            .order_by("-graded_at")[:limit])
+    return (
+        Review.objects.filter(submission__user=user)
+        .select_related("submission", "submission__lab")
+        .order_by("-graded_at")[:limit]
+    )
 
 
 def lab_for_user(*, user, course_slug: str, lab_slug: str):
@@ -21,8 +24,11 @@ def lab_for_user(*, user, course_slug: str, lab_slug: str):
     from accounts.selectors import can_use_course
     from labs.models import Lab
 
-    lab = Lab.objects.select_related("course", "lesson").filter(
-        course__slug=course_slug, slug=lab_slug, is_archived=False, course__is_published=True).first()
+    lab = (
+        Lab.objects.select_related("course", "lesson")
+        .filter(course__slug=course_slug, slug=lab_slug, is_archived=False, course__is_published=True)
+        .first()
+    )
     if lab is None or not can_use_course(user=user, course=lab.course):
         return None
     return lab
@@ -43,7 +49,6 @@ def current_session(*, user, lab) -> LabSession | None:
 
 def session_visible_to(*, user, session_id) -> LabSession | None:
     """A session for its owner, the instructors of the owner's cohort for the course, and admins."""
-    from accounts.selectors import can_view_user
 
     if not user.is_authenticated:
         return None
@@ -62,8 +67,12 @@ def _teaches_student_in_course(teacher, student, course) -> bool:
     from accounts.models import Membership
 
     return Membership.objects.filter(
-        user=student, role=Membership.Role.STUDENT, is_active=True, cohort__course=course,
-        cohort__memberships__user=teacher, cohort__memberships__role=Membership.Role.INSTRUCTOR,
+        user=student,
+        role=Membership.Role.STUDENT,
+        is_active=True,
+        cohort__course=course,
+        cohort__memberships__user=teacher,
+        cohort__memberships__role=Membership.Role.INSTRUCTOR,
         cohort__memberships__is_active=True,
     ).exists()
 
@@ -84,12 +93,17 @@ def lab_tasks_for(*, user, lab, session=None) -> list[dict]:
     for task in tasks:
         p = progress.get(task.pk)
         revealed = p.hints_revealed if p else 0
-        rows.append({
-            "task": task, "passed": task.slug in passed, "locked": any(n not in passed for n in task.needs),
-            "hints": task.hints[:revealed], "hints_left": len(task.hints) - revealed,
-            "solution": task.solution_html if p and p.solution_revealed_at else "",
-            "attempt": latest.get(task.pk),
-        })
+        rows.append(
+            {
+                "task": task,
+                "passed": task.slug in passed,
+                "locked": any(n not in passed for n in task.needs),
+                "hints": task.hints[:revealed],
+                "hints_left": len(task.hints) - revealed,
+                "solution": task.solution_html if p and p.solution_revealed_at else "",
+                "attempt": latest.get(task.pk),
+            }
+        )
     return rows
 
 
@@ -117,7 +131,9 @@ def _teacher_scope(user):
         return Q()
     scope = Q(pk__in=[])
     for cohort in cohorts_taught_by(user=user):
-        students = Membership.objects.filter(cohort=cohort, role=Membership.Role.STUDENT, is_active=True).values("user_id")
+        students = Membership.objects.filter(cohort=cohort, role=Membership.Role.STUDENT, is_active=True).values(
+            "user_id"
+        )
         scope |= Q(user_id__in=students, lab__course_id=cohort.course_id)
     return scope
 
@@ -129,8 +145,11 @@ def submissions_for_teacher(*, user, lab: str = "", student: str = "", status: s
     if cohort is not None:
         from accounts.models import Membership
 
-        qs = qs.filter(user__memberships__cohort=cohort, user__memberships__role=Membership.Role.STUDENT,
-                       lab__course_id=cohort.course_id)
+        qs = qs.filter(
+            user__memberships__cohort=cohort,
+            user__memberships__role=Membership.Role.STUDENT,
+            lab__course_id=cohort.course_id,
+        )
     if lab:
         qs = qs.filter(lab__slug=lab)
     if student:
@@ -155,9 +174,13 @@ def live_sessions_for_cohort(*, cohort):
     from accounts.models import Membership
 
     students = Membership.objects.filter(cohort=cohort, role=Membership.Role.STUDENT, is_active=True).values("user_id")
-    return (LabSession.objects.filter(state__in=LabSession.LIVE_STATES, user_id__in=students,
-                                      lab__course_id=cohort.course_id)
-            .select_related("user", "lab", "host").order_by("lab__position", "user__username"))
+    return (
+        LabSession.objects.filter(
+            state__in=LabSession.LIVE_STATES, user_id__in=students, lab__course_id=cohort.course_id
+        )
+        .select_related("user", "lab", "host")
+        .order_by("lab__position", "user__username")
+    )
 
 
 def live_session_for_teacher(*, user, cohort, session_id) -> LabSession | None:

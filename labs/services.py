@@ -35,14 +35,26 @@ def labs_sync(*, course, spec, rendered: dict, lessons: dict, result, tick) -> N
         if lab_spec.lesson_ref:
             lesson = lessons.get(lab_spec.lesson_ref.split("/", 1)[1])
         values = {
-            "title": lab_spec.title, "intro_markdown": lab_spec.intro, "intro_html": rendered[("lab", lab_spec.slug)],
-            "lesson": lesson, "position": lab_spec.position, "image": lab_spec.image,
-            "docker_enabled": lab_spec.docker_enabled, "memory_bytes": lab_spec.memory_bytes, "cpus": lab_spec.cpus,
-            "pids_limit": lab_spec.pids_limit, "disk_bytes": lab_spec.disk_bytes, "ttl_seconds": lab_spec.ttl_seconds,
-            "idle_timeout_seconds": lab_spec.idle_timeout_seconds, "max_extensions": lab_spec.max_extensions,
-            "extension_seconds": lab_spec.extension_seconds, "check_user": lab_spec.check_user,
-            "collect_paths": lab_spec.collect_paths, "relax": lab_spec.relax,
-            "source_dir": str(lab_spec.path.relative_to(spec.path)), "is_archived": False,
+            "title": lab_spec.title,
+            "intro_markdown": lab_spec.intro,
+            "intro_html": rendered[("lab", lab_spec.slug)],
+            "lesson": lesson,
+            "position": lab_spec.position,
+            "image": lab_spec.image,
+            "docker_enabled": lab_spec.docker_enabled,
+            "memory_bytes": lab_spec.memory_bytes,
+            "cpus": lab_spec.cpus,
+            "pids_limit": lab_spec.pids_limit,
+            "disk_bytes": lab_spec.disk_bytes,
+            "ttl_seconds": lab_spec.ttl_seconds,
+            "idle_timeout_seconds": lab_spec.idle_timeout_seconds,
+            "max_extensions": lab_spec.max_extensions,
+            "extension_seconds": lab_spec.extension_seconds,
+            "check_user": lab_spec.check_user,
+            "collect_paths": lab_spec.collect_paths,
+            "relax": lab_spec.relax,
+            "source_dir": str(lab_spec.path.relative_to(spec.path)),
+            "is_archived": False,
         }
         _apply(lab, values, result, f"lab {lab_spec.slug}", lab.pk is None)
         tasks = {t.slug: t for t in lab.tasks.all()}
@@ -52,12 +64,17 @@ def labs_sync(*, course, spec, rendered: dict, lessons: dict, result, tick) -> N
             task = tasks.get(task_spec.slug) or Task(lab=lab, slug=task_spec.slug)
             key = (lab_spec.slug, task_spec.slug)
             values = {
-                "title": task_spec.title, "position": task_spec.position,
-                "instructions_markdown": task_spec.instructions, "instructions_html": rendered[("task", *key)],
-                "check_script": task_spec.check_script, "solution_script": task_spec.solution_script,
+                "title": task_spec.title,
+                "position": task_spec.position,
+                "instructions_markdown": task_spec.instructions,
+                "instructions_html": rendered[("task", *key)],
+                "check_script": task_spec.check_script,
+                "solution_script": task_spec.solution_script,
                 "solution_html": rendered[("solution", *key)],
                 "hints": [rendered[("hint", *key, i)] for i in range(len(task_spec.hints))],
-                "points": task_spec.points, "needs": task_spec.needs, "timeout_seconds": task_spec.timeout_seconds,
+                "points": task_spec.points,
+                "needs": task_spec.needs,
+                "timeout_seconds": task_spec.timeout_seconds,
                 "is_archived": False,
             }
             _apply(task, values, result, f"task {lab_spec.slug}/{task_spec.slug}", task.pk is None)
@@ -86,7 +103,7 @@ def labs_sync(*, course, spec, rendered: dict, lessons: dict, result, tick) -> N
 # --- lifecycle -------------------------------------------------------------------------------------
 #
 # requested ──▶ provisioning ──▶ running ──▶ stopping ──▶ stopped | expired
-#     │               │             │  ▲          
+#     │               │             │  ▲
 #     └───────────────┴─────────────┴──┴──▶ failed          (running ──reset──▶ provisioning)
 #
 # Each transition is one function below: it checks the move is allowed, records a
@@ -115,16 +132,23 @@ def _transition(session: LabSession, to: str, *, action: str, actor=None, reason
     if to in LabSession.END_STATES:
         session.ended_at = timezone.now()
     session.save()
-    LabSessionEvent.objects.create(session=session, from_state=previous, to_state=to, action=action, actor=actor,
-                                   reason=reason[:2000])
+    LabSessionEvent.objects.create(
+        session=session, from_state=previous, to_state=to, action=action, actor=actor, reason=reason[:2000]
+    )
     log.info("lab session %s: %s -> %s (%s%s)", session.id, previous, to, action, f": {reason}" if reason else "")
     announce(session)
     return session
 
 
 def _record(session: LabSession, *, action: str, actor=None, reason: str = "") -> None:
-    LabSessionEvent.objects.create(session=session, from_state=session.state, to_state=session.state,
-                                   action=action, actor=actor, reason=reason[:2000])
+    LabSessionEvent.objects.create(
+        session=session,
+        from_state=session.state,
+        to_state=session.state,
+        action=action,
+        actor=actor,
+        reason=reason[:2000],
+    )
 
 
 def session_snapshot(session: LabSession) -> dict:
@@ -144,16 +168,24 @@ def session_snapshot(session: LabSession) -> dict:
 
 def announce(session: LabSession) -> None:
     snapshot = session_snapshot(session)
-    notify.send_on_commit(notify.status_group(session.user_id, session.lab_id), {"type": "session.update", "session": snapshot})
+    notify.send_on_commit(
+        notify.status_group(session.user_id, session.lab_id), {"type": "session.update", "session": snapshot}
+    )
     notify.send_on_commit(notify.session_group(session.id), {"type": "session.state", "state": session.state})
 
 
 def queue_position(session: LabSession) -> int:
-    return LabSession.objects.filter(state=S.REQUESTED, host__isnull=True, requested_at__lte=session.requested_at).count()
+    return LabSession.objects.filter(
+        state=S.REQUESTED, host__isnull=True, requested_at__lte=session.requested_at
+    ).count()
 
 
 def _locked(session_id) -> LabSession:
-    return LabSession.objects.select_for_update(of=("self",)).select_related("lab", "lab__course", "host").get(pk=session_id)
+    return (
+        LabSession.objects.select_for_update(of=("self",))
+        .select_related("lab", "lab__course", "host")
+        .get(pk=session_id)
+    )
 
 
 def _max_live_for(user, cohort) -> int:
@@ -226,12 +258,16 @@ def lab_sessions_dispatch() -> list[LabSession]:
     hosts = list(DockerHost.objects.select_for_update().filter(enabled=True, healthy=True).order_by("name"))
     busy = dict(
         LabSession.objects.filter(host__in=hosts, state__in=[S.PROVISIONING, S.RUNNING, S.STOPPING])
-        .values_list("host").annotate(n=Count("id")).values_list("host", "n")
+        .values_list("host")
+        .annotate(n=Count("id"))
+        .values_list("host", "n")
     )
     free = {h.pk: h.capacity - busy.get(h.pk, 0) for h in hosts}
     waiting = list(
-        LabSession.objects.select_for_update(of=("self",)).select_related("lab", "lab__course")
-        .filter(state=S.REQUESTED).order_by("requested_at")
+        LabSession.objects.select_for_update(of=("self",))
+        .select_related("lab", "lab__course")
+        .filter(state=S.REQUESTED)
+        .order_by("requested_at")
     )
     placed = []
     for session in waiting:
@@ -252,8 +288,11 @@ def sandbox_spec_for(session: LabSession):
     lab = session.lab
     name = container_name_for(session)
     labels = {
-        LABEL_INSTANCE: settings.BERTH_INSTANCE, LABEL_KIND: "lab", LABEL_SESSION: str(session.id),
-        LABEL_USER: str(session.user_id), LABEL_LAB: f"{lab.course.slug}/{lab.slug}",
+        LABEL_INSTANCE: settings.BERTH_INSTANCE,
+        LABEL_KIND: "lab",
+        LABEL_SESSION: str(session.id),
+        LABEL_USER: str(session.user_id),
+        LABEL_LAB: f"{lab.course.slug}/{lab.slug}",
     }
     docker = lab.docker_enabled
     gateway_dir = None
@@ -262,9 +301,16 @@ def sandbox_spec_for(session: LabSession):
 
         gateway_dir = str(registry.session_dir(session.id))
     return SandboxSpec(
-        name=name, image=lab.image, labels=labels, memory_bytes=lab.memory_bytes, cpus=lab.cpus,
-        pids_limit=lab.pids_limit, disk_bytes=lab.disk_bytes, hostname=lab.slug[:40] or "lab",
-        relax=frozenset(lab.relax), runtime=settings.BERTH_LAB_RUNTIME,
+        name=name,
+        image=lab.image,
+        labels=labels,
+        memory_bytes=lab.memory_bytes,
+        cpus=lab.cpus,
+        pids_limit=lab.pids_limit,
+        disk_bytes=lab.disk_bytes,
+        hostname=lab.slug[:40] or "lab",
+        relax=frozenset(lab.relax),
+        runtime=settings.BERTH_LAB_RUNTIME,
         network=f"{name}-net" if docker or "network" in lab.relax else None,
         cgroup_parent=cgroup_parent_for(session) if docker else "",
         gateway_dir=gateway_dir,
@@ -318,10 +364,21 @@ def lab_session_provision(*, session_id, fresh: bool = False) -> LabSession:
             transaction.on_commit(lambda: _teardown_later(session.id))
             return session
         now = timezone.now()
-        expires = session.expires_at if fresh and session.expires_at else now + _dt.timedelta(seconds=session.ttl_seconds)
-        _transition(session, S.RUNNING, action="provisioned", reason=f"container {handle.id[:12]}",
-                    container_id=handle.id, container_name=handle.name, started_at=session.started_at or now,
-                    expires_at=expires, last_activity_at=now, error="")
+        expires = (
+            session.expires_at if fresh and session.expires_at else now + _dt.timedelta(seconds=session.ttl_seconds)
+        )
+        _transition(
+            session,
+            S.RUNNING,
+            action="provisioned",
+            reason=f"container {handle.id[:12]}",
+            container_id=handle.id,
+            container_name=handle.name,
+            started_at=session.started_at or now,
+            expires_at=expires,
+            last_activity_at=now,
+            error="",
+        )
     return session
 
 
@@ -394,7 +451,9 @@ def lab_session_extend(*, session: LabSession, actor=None) -> LabSession:
     if session.extensions_used >= session.lab.max_extensions and not is_operator:
         raise QuotaExceeded("This lab cannot be extended any further.")
     minutes = session.lab.extension_seconds // 60
-    session.expires_at = max(session.expires_at or timezone.now(), timezone.now()) + _dt.timedelta(seconds=session.lab.extension_seconds)
+    session.expires_at = max(session.expires_at or timezone.now(), timezone.now()) + _dt.timedelta(
+        seconds=session.lab.extension_seconds
+    )
     if not is_operator:
         session.extensions_used += 1
     session.save(update_fields=["expires_at", "extensions_used"])
@@ -417,8 +476,9 @@ def lab_session_reset(*, session: LabSession, actor=None) -> LabSession:
 def _provision_later(session: LabSession, *, fresh: bool = False) -> None:
     from labs import tasks
 
-    tasks.provision_lab_session.apply_async(args=[str(session.id)], kwargs={"fresh": fresh},
-                                            queue=session.host.queue if session.host_id else None)
+    tasks.provision_lab_session.apply_async(
+        args=[str(session.id)], kwargs={"fresh": fresh}, queue=session.host.queue if session.host_id else None
+    )
 
 
 def lab_session_touch(*, session_id, now=None) -> bool:
@@ -426,7 +486,8 @@ def lab_session_touch(*, session_id, now=None) -> bool:
     now = now or timezone.now()
     updated = LabSession.objects.filter(
         Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=now - ACTIVITY_WRITE_INTERVAL),
-        pk=session_id, state=S.RUNNING,
+        pk=session_id,
+        state=S.RUNNING,
     ).update(last_activity_at=now)
     return bool(updated)
 
@@ -439,7 +500,10 @@ def lab_sessions_reap(*, now=None) -> list[tuple[str, str]]:
         if session.expires_at and session.expires_at <= now:
             lab_session_expire(session=session, reason="time limit reached")
             reaped.append((str(session.id), "ttl"))
-        elif session.last_activity_at and session.last_activity_at + _dt.timedelta(seconds=session.lab.idle_timeout_seconds) <= now:
+        elif (
+            session.last_activity_at
+            and session.last_activity_at + _dt.timedelta(seconds=session.lab.idle_timeout_seconds) <= now
+        ):
             lab_session_expire(session=session, reason="idle for too long")
             reaped.append((str(session.id), "idle"))
     stuck = LabSession.objects.filter(state=S.PROVISIONING, requested_at__lt=now - PROVISION_DEADLINE)
@@ -484,7 +548,12 @@ def lab_sessions_reconcile() -> dict:
         for session_id, session in live.items():
             if session.host_id != host.pk:
                 continue
-            if session.state == S.RUNNING and session_id not in by_session and session.started_at and session.started_at < recent:
+            if (
+                session.state == S.RUNNING
+                and session_id not in by_session
+                and session.started_at
+                and session.started_at < recent
+            ):
                 lab_session_fail(session_id=session.id, reason="the sandbox disappeared")
                 failed.append(session_id)
         if hasattr(backend, "remove_orphans"):
@@ -510,16 +579,26 @@ def checks_request_auto(*, session: LabSession) -> bool:
 def _audit(*, actor, action: str, session: LabSession, cohort=None, **details) -> None:
     from labs.models import AuditEntry
 
-    AuditEntry.objects.create(actor=actor, action=action, target_type="lab_session", target_id=str(session.pk),
-                              cohort=cohort or session.cohort, details={"user": session.user_id, "lab": session.lab.slug,
-                                                                        **details})
+    AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type="lab_session",
+        target_id=str(session.pk),
+        cohort=cohort or session.cohort,
+        details={"user": session.user_id, "lab": session.lab.slug, **details},
+    )
 
 
 @transaction.atomic
 def session_extend_by(*, session: LabSession, actor, cohort=None) -> LabSession:
     session = lab_session_extend(session=session, actor=actor)
-    _audit(actor=actor, action="lab.extend", session=session, cohort=cohort,
-           expires_at=session.expires_at.isoformat() if session.expires_at else None)
+    _audit(
+        actor=actor,
+        action="lab.extend",
+        session=session,
+        cohort=cohort,
+        expires_at=session.expires_at.isoformat() if session.expires_at else None,
+    )
     return session
 
 
@@ -559,8 +638,12 @@ def session_stats(*, sessions) -> dict[str, dict]:
         for session_id, stats in pool.map(read, running):
             if stats is None:
                 continue
-            out[session_id] = {"cpu_percent": stats.cpu_percent, "memory_bytes": stats.memory_bytes,
-                               "memory_limit": stats.memory_limit, "pids": stats.pids}
+            out[session_id] = {
+                "cpu_percent": stats.cpu_percent,
+                "memory_bytes": stats.memory_bytes,
+                "memory_limit": stats.memory_limit,
+                "pids": stats.pids,
+            }
             container = next(s.container_id for s in running if str(s.pk) == session_id)
             samples[keys[container]] = stats.sample
     if samples:

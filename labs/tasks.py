@@ -20,7 +20,7 @@ def provision_lab_session(self, session_id: str, fresh: bool = False) -> None:
         services.lab_session_provision(session_id=session_id, fresh=fresh)
     except BackendUnavailable as exc:
         try:
-            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30))
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30))
         except MaxRetriesExceededError:
             services.lab_session_fail(session_id=session_id, reason=f"The Docker host did not answer: {exc}")
 
@@ -30,7 +30,7 @@ def teardown_lab_session(self, session_id: str) -> None:
     try:
         services.lab_session_teardown(session_id=session_id)
     except BackendUnavailable as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
 
 
 @shared_task(acks_late=True, soft_time_limit=30, time_limit=60)

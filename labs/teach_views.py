@@ -30,16 +30,20 @@ def live_labs(request, cohort_slug):
     now = timezone.now()
     for s in sessions:
         s.seconds_left = max(0, int((s.expires_at - now).total_seconds())) if s.expires_at else None
-    return render(request, "teach/live.html", {"cohort": cohort, "sessions": sessions,
-                                               "ungraded": selectors.ungraded_count_for(user=request.user)})
+    return render(
+        request,
+        "teach/live.html",
+        {"cohort": cohort, "sessions": sessions, "ungraded": selectors.ungraded_count_for(user=request.user)},
+    )
 
 
 @login_required
 def live_stats(request, cohort_slug):
     cohort = _cohort_or_404(request, cohort_slug)
     sessions = list(selectors.live_sessions_for_cohort(cohort=cohort))
-    return JsonResponse({"stats": services.session_stats(sessions=sessions),
-                         "states": {str(s.pk): s.state for s in sessions}})
+    return JsonResponse(
+        {"stats": services.session_stats(sessions=sessions), "states": {str(s.pk): s.state for s in sessions}}
+    )
 
 
 @login_required
@@ -66,17 +70,36 @@ def capacity(request):
     if not request.user.is_admin:
         raise Http404("Not found")
     hosts = services.hosts_check_health()
-    load = dict(LabSession.objects.filter(state__in=[LabSession.State.PROVISIONING, LabSession.State.RUNNING,
-                                                     LabSession.State.STOPPING])
-                .values_list("host").annotate(n=Count("id")).values_list("host", "n"))
-    rows = [{"host": h, "live": load.get(h.pk, 0),
-             "percent": min(100, round(100 * load.get(h.pk, 0) / h.capacity)) if h.capacity else 100} for h in hosts]
+    load = dict(
+        LabSession.objects.filter(
+            state__in=[LabSession.State.PROVISIONING, LabSession.State.RUNNING, LabSession.State.STOPPING]
+        )
+        .values_list("host")
+        .annotate(n=Count("id"))
+        .values_list("host", "n")
+    )
+    rows = [
+        {
+            "host": h,
+            "live": load.get(h.pk, 0),
+            "percent": min(100, round(100 * load.get(h.pk, 0) / h.capacity)) if h.capacity else 100,
+        }
+        for h in hosts
+    ]
     queued = LabSession.objects.filter(state=LabSession.State.REQUESTED, host__isnull=True)
     oldest = queued.order_by("requested_at").values_list("requested_at", flat=True).first()
     totals = LabSession.objects.aggregate(
         running=Count("id", filter=Q(state=LabSession.State.RUNNING)),
-        failed_today=Count("id", filter=Q(state=LabSession.State.FAILED, ended_at__date=timezone.localdate())))
-    return render(request, "teach/capacity.html", {"rows": rows, "queued": queued.count(), "oldest": oldest,
-                                                   "totals": totals, "hosts_total": sum(h.capacity for h in hosts
-                                                                                         if h.enabled)})
-
+        failed_today=Count("id", filter=Q(state=LabSession.State.FAILED, ended_at__date=timezone.localdate())),
+    )
+    return render(
+        request,
+        "teach/capacity.html",
+        {
+            "rows": rows,
+            "queued": queued.count(),
+            "oldest": oldest,
+            "totals": totals,
+            "hosts_total": sum(h.capacity for h in hosts if h.enabled),
+        },
+    )

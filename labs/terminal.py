@@ -37,8 +37,12 @@ def tmux_command(tab: str, *, observe: bool) -> list[str]:
     if observe:
         return ["tmux", "-u", "attach-session", "-f", "read-only,ignore-size", "-t", tab]
     # The lab image's berth-home-init (idempotent) fills the tmpfs home from /etc/skel first.
-    return ["sh", "-c", 'command -v berth-home-init >/dev/null && berth-home-init 2>/dev/null; cd; '
-            'exec tmux -u new-session -A -s "$0"', tab]
+    return [
+        "sh",
+        "-c",
+        'command -v berth-home-init >/dev/null && berth-home-init 2>/dev/null; cd; exec tmux -u new-session -A -s "$0"',
+        tab,
+    ]
 
 
 class FlowControl:
@@ -88,8 +92,13 @@ class AsciicastRecorder:
         self.size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         self.truncated = False
-        header = {"version": 2, "width": cols, "height": rows, "timestamp": int(time.time()),
-                  "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"}}
+        header = {
+            "version": 2,
+            "width": cols,
+            "height": rows,
+            "timestamp": int(time.time()),
+            "env": {"TERM": "xterm-256color", "SHELL": "/bin/bash"},
+        }
         if title:
             header["title"] = title
         self._add(json.dumps(header) + "\n")

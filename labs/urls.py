@@ -12,7 +12,9 @@ urlpatterns = [
     path("session/<uuid:session_id>/submit", views.session_submit, name="submit"),
     path("session/<uuid:session_id>/<str:action>", views.session_action, name="session-action"),
     path("<slug:course_slug>/<slug:lab_slug>/tasks/<slug:task_slug>/hint", views.task_hint, name="task-hint"),
-    path("<slug:course_slug>/<slug:lab_slug>/tasks/<slug:task_slug>/solution", views.task_solution, name="task-solution"),
+    path(
+        "<slug:course_slug>/<slug:lab_slug>/tasks/<slug:task_slug>/solution", views.task_solution, name="task-solution"
+    ),
     path("<slug:course_slug>/<slug:lab_slug>/", views.lab_detail, name="lab"),
     path("<slug:course_slug>/<slug:lab_slug>/start", views.lab_start, name="start"),
 ]

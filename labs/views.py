@@ -46,7 +46,9 @@ def lab_detail(request, course_slug, lab_slug):
 
     session = selectors.current_session(user=request.user, lab=lab)
     snapshot = services.session_snapshot(session) if session else None
-    tasks = selectors.lab_tasks_for(user=request.user, lab=lab, session=session if session and session.is_live else None)
+    tasks = selectors.lab_tasks_for(
+        user=request.user, lab=lab, session=session if session and session.is_live else None
+    )
     submissions = list(selectors.submissions_of(user=request.user, lab=lab)[:10])
     context = {
         "lab": lab,
@@ -116,8 +118,11 @@ def session_observe(request, session_id):
     if session.is_live:
         services.session_observed(session=session, actor=request.user)
     recordings = session.recordings.order_by("-started_at")
-    return render(request, "labs/observe.html", {"session": session, "recordings": recordings,
-                                                 "tabs": ["main"] + [f"tab{i}" for i in range(2, 9)]})
+    return render(
+        request,
+        "labs/observe.html",
+        {"session": session, "recordings": recordings, "tabs": ["main"] + [f"tab{i}" for i in range(2, 9)]},
+    )
 
 
 def _recording_or_404(user, recording_id):
@@ -216,13 +221,24 @@ def session_submit(request, session_id):
         submission = grading.submission_create(session=session)
     except LabError as exc:
         return _reply_error(request, session, str(exc))
-    body = {"submission": {"id": submission.pk, "version": submission.version, "auto_points": submission.auto_points,
-                           "total_points": submission.total_points, "results": submission.results}}
+    body = {
+        "submission": {
+            "id": submission.pk,
+            "version": submission.version,
+            "auto_points": submission.auto_points,
+            "total_points": submission.total_points,
+            "results": submission.results,
+        }
+    }
     if _wants_json(request):
         return JsonResponse(body, status=201)
     from django.contrib import messages
 
-    messages.success(request, f"Submitted version {submission.version}: {submission.auto_points}/{submission.total_points} points from the checks.")
+    messages.success(
+        request,
+        f"Submitted version {submission.version}: "
+        f"{submission.auto_points}/{submission.total_points} points from the checks.",
+    )
     return redirect(session.lab.get_absolute_url())
 
 

@@ -15,6 +15,10 @@ export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/5}"
 say "lab images"
 .venv/bin/python manage.py build_lab_images
 
+say "lint (ruff)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
+
 say "tests"
 mkdir -p test-artifacts
 .venv/bin/python -m pytest "$@"

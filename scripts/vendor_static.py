@@ -27,7 +27,11 @@ def main() -> int:
         if not source.exists():
             missing.append(src)
             continue
-        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime or target.stat().st_size != source.stat().st_size:
+        if (
+            not target.exists()
+            or target.stat().st_mtime < source.stat().st_mtime
+            or target.stat().st_size != source.stat().st_size
+        ):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     if missing:

@@ -69,13 +69,13 @@ def engine_cleanup(request, backend):
         if failed:
             try:
                 print(f"--- logs of {container.name} ---\n" + container.logs(tail=50).decode(errors="replace"))
-            except Exception:  # noqa: BLE001 - best effort while cleaning up
+            except Exception:  # noqa: BLE001, S110 - best effort while cleaning up
                 pass
         container.remove(force=True, v=True)
     for network in client.networks.list(filters={"label": label}):
         try:
             network.remove()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110 - already gone
             pass
 
 
@@ -89,5 +89,11 @@ def lab_env(transactional_db, eager_celery, engine_cleanup):
     factories.enrol(bob, cohort)
     from labs.models import Lab
 
-    return {"course": course, "cohort": cohort, "alice": alice, "bob": bob, "lab": Lab.objects.get(slug="first"),
-            "backend": engine_cleanup}
+    return {
+        "course": course,
+        "cohort": cohort,
+        "alice": alice,
+        "bob": bob,
+        "lab": Lab.objects.get(slug="first"),
+        "backend": engine_cleanup,
+    }

@@ -16,8 +16,14 @@ _seq = itertools.count(1)
 
 def make_user(username: str | None = None, *, password: str = "pw-for-tests-1", staff: bool = False, **extra) -> User:
     username = username or f"user{next(_seq)}"
-    user = User(username=username, email=extra.pop("email", f"{username}@example.com"),
-                full_name=extra.pop("full_name", username.title()), is_staff=staff, is_superuser=staff, **extra)
+    user = User(
+        username=username,
+        email=extra.pop("email", f"{username}@example.com"),
+        full_name=extra.pop("full_name", username.title()),
+        is_staff=staff,
+        is_superuser=staff,
+        **extra,
+    )
     user.set_password(password)
     user.save()
     return user
@@ -48,5 +54,13 @@ def make_submission(user: User, lab, *, version: int = 1, auto_points: int = 0, 
     from labs.models import LabSession, Submission
 
     session = LabSession.objects.create(user=user, lab=lab, state="stopped", ttl_seconds=600)
-    return Submission.objects.create(session=session, user=user, lab=lab, version=version, auto_points=auto_points,
-                                     total_points=total_points, results=[], help_used=[])
+    return Submission.objects.create(
+        session=session,
+        user=user,
+        lab=lab,
+        version=version,
+        auto_points=auto_points,
+        total_points=total_points,
+        results=[],
+        help_used=[],
+    )

@@ -5,75 +5,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('description_html', models.TextField(blank=True)),
-                ('source_path', models.CharField(blank=True, help_text='Folder the course was imported from.', max_length=500)),
-                ('source_digest', models.CharField(blank=True, max_length=64)),
-                ('is_published', models.BooleanField(default=True)),
-                ('imported_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("description_html", models.TextField(blank=True)),
+                (
+                    "source_path",
+                    models.CharField(blank=True, help_text="Folder the course was imported from.", max_length=500),
+                ),
+                ("source_digest", models.CharField(blank=True, max_length=64)),
+                ("is_published", models.BooleanField(default=True)),
+                ("imported_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='LessonProgress',
+            name="LessonProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_by', models.CharField(blank=True, choices=[('manual', 'Marked complete'), ('lab', 'Lab tasks passed')], max_length=16)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "completed_by",
+                    models.CharField(
+                        blank=True, choices=[("manual", "Marked complete"), ("lab", "Lab tasks passed")], max_length=16
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'lesson progress',
+                "verbose_name_plural": "lesson progress",
             },
         ),
         migrations.CreateModel(
-            name='Module',
+            name="Module",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField()),
-                ('is_archived', models.BooleanField(default=False, help_text='Removed from the content; kept for history.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "is_archived",
+                    models.BooleanField(default=False, help_text="Removed from the content; kept for history."),
+                ),
             ],
             options={
-                'ordering': ['course', 'position'],
+                "ordering": ["course", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(blank=True)),
-                ('minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('position', models.PositiveIntegerField(help_text='Order within the module.')),
-                ('sequence', models.PositiveIntegerField(default=0)),
-                ('body_markdown', models.TextField(blank=True)),
-                ('body_html', models.TextField(blank=True)),
-                ('source_file', models.CharField(blank=True, max_length=500)),
-                ('is_archived', models.BooleanField(default=False, help_text='Removed from the content; kept for progress history.')),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courses.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=80)),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(blank=True)),
+                ("minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("position", models.PositiveIntegerField(help_text="Order within the module.")),
+                ("sequence", models.PositiveIntegerField(default=0)),
+                ("body_markdown", models.TextField(blank=True)),
+                ("body_html", models.TextField(blank=True)),
+                ("source_file", models.CharField(blank=True, max_length=500)),
+                (
+                    "is_archived",
+                    models.BooleanField(
+                        default=False, help_text="Removed from the content; kept for progress history."
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="lessons", to="courses.course"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'sequence'],
+                "ordering": ["course", "sequence"],
             },
         ),
     ]

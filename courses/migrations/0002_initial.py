@@ -6,55 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('courses', '0001_initial'),
-        ('labs', '0001_initial'),
+        ("courses", "0001_initial"),
+        ("labs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lesson',
-            name='lab',
-            field=models.ForeignKey(blank=True, help_text="The lab whose terminal this lesson's Run buttons type into.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lessons', to='labs.lab'),
+            model_name="lesson",
+            name="lab",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The lab whose terminal this lesson's Run buttons type into.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lessons",
+                to="labs.lab",
+            ),
         ),
         migrations.AddField(
-            model_name='lessonprogress',
-            name='lesson',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='courses.lesson'),
+            model_name="lessonprogress",
+            name="lesson",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="progress", to="courses.lesson"
+            ),
         ),
         migrations.AddField(
-            model_name='lessonprogress',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_progress', to=settings.AUTH_USER_MODEL),
+            model_name="lessonprogress",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lesson_progress", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='module',
-            name='course',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='modules', to='courses.course'),
+            model_name="module",
+            name="course",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="modules", to="courses.course"
+            ),
         ),
         migrations.AddField(
-            model_name='lesson',
-            name='module',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courses.module'),
+            model_name="lesson",
+            name="module",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="lessons", to="courses.module"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lessonprogress',
-            index=models.Index(fields=['user', '-last_seen_at'], name='courses_les_user_id_573ca5_idx'),
+            model_name="lessonprogress",
+            index=models.Index(fields=["user", "-last_seen_at"], name="courses_les_user_id_573ca5_idx"),
         ),
         migrations.AddConstraint(
-            model_name='lessonprogress',
-            constraint=models.UniqueConstraint(fields=('user', 'lesson'), name='progress_unique'),
+            model_name="lessonprogress",
+            constraint=models.UniqueConstraint(fields=("user", "lesson"), name="progress_unique"),
         ),
         migrations.AddConstraint(
-            model_name='module',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='module_slug_unique'),
+            model_name="module",
+            constraint=models.UniqueConstraint(fields=("course", "slug"), name="module_slug_unique"),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='lesson_slug_unique'),
+            model_name="lesson",
+            constraint=models.UniqueConstraint(fields=("course", "slug"), name="lesson_slug_unique"),
         ),
     ]

@@ -48,6 +48,7 @@ def route(method: str, pattern: str):
     def register(fn):
         ROUTES.append((method, re.compile(f"^{pattern}$"), fn))
         return fn
+
     return register
 
 
@@ -107,15 +108,19 @@ def not_found(what: str, ref: str) -> pol.Refused:
 async def serve_connection(session: Session, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """One client connection: requests in turn, on one upstream connection of its own."""
     from .proxy import Stream
-
     from .session import MAX_CONNECTIONS
 
     client = Client(Stream(reader), writer)
     if len(session.connections) >= MAX_CONNECTIONS:
         headers = Headers(list(client.api_headers.items) + [("Connection", "close")])
         try:
-            await client.send(503, json.dumps({"message": f"too many connections to the lab's Docker API "
-                                                          f"(at most {MAX_CONNECTIONS})"}).encode(), headers=headers)
+            await client.send(
+                503,
+                json.dumps(
+                    {"message": f"too many connections to the lab's Docker API (at most {MAX_CONNECTIONS})"}
+                ).encode(),
+                headers=headers,
+            )
         finally:
             writer.close()
         return
@@ -189,15 +194,27 @@ async def refuse(ctx: Ctx, status: int, message: str) -> None:
     if not ctx.body_done:
         ctx.keep = False
         headers.set("Connection", "close")
-    await ctx.client.send(status, json.dumps({"message": ctx.names.scrub(message)}).encode() + b"\n", headers=headers,
-                          head_only=ctx.req.method == "HEAD")
+    await ctx.client.send(
+        status,
+        json.dumps({"message": ctx.names.scrub(message)}).encode() + b"\n",
+        headers=headers,
+        head_only=ctx.req.method == "HEAD",
+    )
 
 
 # --- forwarding ----------------------------------------------------------------------------------------
 
 
-async def forward(ctx: Ctx, *, path: str | None = None, query: dict | None = None, body: bytes | None = None,
-                  json_out=None, lines_out=None, method: str | None = None) -> int:
+async def forward(
+    ctx: Ctx,
+    *,
+    path: str | None = None,
+    query: dict | None = None,
+    body: bytes | None = None,
+    json_out=None,
+    lines_out=None,
+    method: str | None = None,
+) -> int:
     """Send the request (rewritten as given) to the engine and relay the answer.
 
     json_out(data) maps a JSON answer; lines_out(doc) maps each document of a JSON-lines stream.
@@ -250,8 +267,12 @@ async def relay(ctx: Ctx, *, json_out=None, lines_out=None, method: str = "GET")
     if head.status >= 400:
         data = await read_all(up.body(head))
         message = _message(data)
-        await client.send(head.status, json.dumps({"message": ctx.names.scrub(message)}).encode() + b"\n",
-                          headers=headers, head_only=method == "HEAD")
+        await client.send(
+            head.status,
+            json.dumps({"message": ctx.names.scrub(message)}).encode() + b"\n",
+            headers=headers,
+            head_only=method == "HEAD",
+        )
         return head.status
     if method == "HEAD":
         await client.send_head(head.status, head.headers.without({"connection", "keep-alive", "transfer-encoding"}))
@@ -327,7 +348,7 @@ async def stream_out(ctx: Ctx, head, headers: Headers, *, lines_out=None) -> Non
             watch.cancel()
             try:
                 await watch
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001, S110
                 pass
 
 
@@ -403,7 +424,11 @@ async def resolve_network(ctx: Ctx, ref: str) -> dict:
         host = None
     if host:
         status, found = await ctx.api("GET", f"/networks/{qpath(host)}")
-        if status == 200 and (found.get("Labels") or {}).get(n.LABEL_SESSION) == s.session_id and found.get("Name") == host:
+        if (
+            status == 200
+            and (found.get("Labels") or {}).get(n.LABEL_SESSION) == s.session_id
+            and found.get("Name") == host
+        ):
             return found
     if n.HEX_RE.match(ref):
         matches = [net for net in await s.session_networks(ctx.upstream) if net["Id"].startswith(ref)]
@@ -432,8 +457,9 @@ async def ensure_volume(ctx: Ctx, ref: str) -> str:
         if (found.get("Labels") or {}).get(n.LABEL_SESSION) != ctx.session.session_id:
             raise not_found("volume", ref)
         return host
-    status, found = await ctx.api("POST", "/volumes/create", body={"Name": host, "Driver": "local",
-                                                                   "Labels": dict(ctx.session.limits.labels)})
+    status, found = await ctx.api(
+        "POST", "/volumes/create", body={"Name": host, "Driver": "local", "Labels": dict(ctx.session.limits.labels)}
+    )
     if status >= 400:
         raise pol.Refused(ctx.names.scrub((found or {}).get("message", "cannot create the volume")), status=status)
     return host
@@ -461,9 +487,13 @@ async def h_ping(ctx: Ctx) -> None:
     headers = response_headers(response.headers)
     headers.set("Builder-Version", "1")
     headers.remove("Swarm")
-    await ctx.client.send(response.status, response.body, headers=headers,
-                          content_type=response.headers.get("content-type") or "text/plain; charset=utf-8",
-                          head_only=ctx.req.method == "HEAD")
+    await ctx.client.send(
+        response.status,
+        response.body,
+        headers=headers,
+        content_type=response.headers.get("content-type") or "text/plain; charset=utf-8",
+        head_only=ctx.req.method == "HEAD",
+    )
 
 
 @route("HEAD", r"/_ping")
@@ -487,31 +517,94 @@ async def h_info(ctx: Ctx) -> None:
     visible = [i for i in images or [] if ctx.names.image_summary_out(i)]
     running = sum(1 for c in containers if c.get("State") == "running")
     paused = sum(1 for c in containers if c.get("State") == "paused")
-    keep = ("Driver", "MemoryLimit", "SwapLimit", "KernelMemory", "KernelMemoryTCP", "CpuCfsPeriod", "CpuCfsQuota",
-            "CPUShares", "CPUSet", "PidsLimit", "IPv4Forwarding", "BridgeNfIptables", "BridgeNfIp6tables",
-            "OomKillDisable", "LoggingDriver", "CgroupDriver", "CgroupVersion", "KernelVersion", "OSType",
-            "Architecture", "ServerVersion", "Isolation", "InitBinary", "ContainerdCommit", "RuncCommit",
-            "InitCommit", "SecurityOptions", "ExperimentalBuild", "IndexServerAddress", "SystemTime")
+    keep = (
+        "Driver",
+        "MemoryLimit",
+        "SwapLimit",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "CpuCfsPeriod",
+        "CpuCfsQuota",
+        "CPUShares",
+        "CPUSet",
+        "PidsLimit",
+        "IPv4Forwarding",
+        "BridgeNfIptables",
+        "BridgeNfIp6tables",
+        "OomKillDisable",
+        "LoggingDriver",
+        "CgroupDriver",
+        "CgroupVersion",
+        "KernelVersion",
+        "OSType",
+        "Architecture",
+        "ServerVersion",
+        "Isolation",
+        "InitBinary",
+        "ContainerdCommit",
+        "RuncCommit",
+        "InitCommit",
+        "SecurityOptions",
+        "ExperimentalBuild",
+        "IndexServerAddress",
+        "SystemTime",
+    )
     out = {k: info.get(k) for k in keep if k in info}
     runtime = s.limits.runtime or info.get("DefaultRuntime") or "runc"
-    out.update({
-        "ID": f"BERTH:{s.hex[:4].upper()}:{s.hex[4:8].upper()}", "Name": "berth-lab",
-        "Containers": len(containers), "ContainersRunning": running, "ContainersPaused": paused,
-        "ContainersStopped": len(containers) - running - paused, "Images": len(visible),
-        "DriverStatus": [], "Debug": False, "NFd": 0, "NGoroutines": 0, "NEventsListener": 0,
-        "OperatingSystem": "Berth lab (Docker API gateway)", "OSVersion": "", "NCPU": max(1, int(s.limits.cpus)),
-        "MemTotal": s.limits.memory_bytes, "DockerRootDir": "/var/lib/docker", "HttpProxy": "", "HttpsProxy": "",
-        "NoProxy": "", "Labels": [], "Runtimes": {runtime: {"path": runtime}}, "DefaultRuntime": runtime,
-        "LiveRestoreEnabled": False, "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive",
-                                               "ControlAvailable": False, "Error": "", "RemoteManagers": None},
-        "Plugins": {"Volume": ["local"], "Network": ["bridge", "null"], "Authorization": None,
-                    "Log": ["json-file"]},
-        "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
-                           "InsecureRegistryCIDRs": [], "IndexConfigs": {},
-                           "Mirrors": [s.policy["registry_mirror"]] if s.policy.get("registry_mirror") else []},
-        "GenericResources": None, "ClusterStore": "", "ClusterAdvertise": "", "DefaultAddressPools": None,
-        "Warnings": [],
-    })
+    out.update(
+        {
+            "ID": f"BERTH:{s.hex[:4].upper()}:{s.hex[4:8].upper()}",
+            "Name": "berth-lab",
+            "Containers": len(containers),
+            "ContainersRunning": running,
+            "ContainersPaused": paused,
+            "ContainersStopped": len(containers) - running - paused,
+            "Images": len(visible),
+            "DriverStatus": [],
+            "Debug": False,
+            "NFd": 0,
+            "NGoroutines": 0,
+            "NEventsListener": 0,
+            "OperatingSystem": "Berth lab (Docker API gateway)",
+            "OSVersion": "",
+            "NCPU": max(1, int(s.limits.cpus)),
+            "MemTotal": s.limits.memory_bytes,
+            "DockerRootDir": "/var/lib/docker",
+            "HttpProxy": "",
+            "HttpsProxy": "",
+            "NoProxy": "",
+            "Labels": [],
+            "Runtimes": {runtime: {"path": runtime}},
+            "DefaultRuntime": runtime,
+            "LiveRestoreEnabled": False,
+            "Swarm": {
+                "NodeID": "",
+                "NodeAddr": "",
+                "LocalNodeState": "inactive",
+                "ControlAvailable": False,
+                "Error": "",
+                "RemoteManagers": None,
+            },
+            "Plugins": {
+                "Volume": ["local"],
+                "Network": ["bridge", "null"],
+                "Authorization": None,
+                "Log": ["json-file"],
+            },
+            "RegistryConfig": {
+                "AllowNondistributableArtifactsCIDRs": [],
+                "AllowNondistributableArtifactsHostnames": [],
+                "InsecureRegistryCIDRs": [],
+                "IndexConfigs": {},
+                "Mirrors": [s.policy["registry_mirror"]] if s.policy.get("registry_mirror") else [],
+            },
+            "GenericResources": None,
+            "ClusterStore": "",
+            "ClusterAdvertise": "",
+            "DefaultAddressPools": None,
+            "Warnings": [],
+        }
+    )
     await ctx.client.send_json(200, out)
 
 
@@ -523,10 +616,21 @@ async def h_df(ctx: Ctx) -> None:
         raise pol.Refused("the Docker engine is not available", status=503)
     images = [x for x in (names.image_summary_out(i) for i in data.get("Images") or []) if x]
     containers = [names.container_summary_out(c) for c in data.get("Containers") or [] if s.owns(c)]
-    volumes = [names.volume_out(v) for v in data.get("Volumes") or []
-               if (v.get("Labels") or {}).get(n.LABEL_SESSION) == s.session_id]
-    await ctx.client.send_json(200, {"LayersSize": sum(i.get("Size") or 0 for i in images), "Images": images,
-                                     "Containers": containers, "Volumes": volumes, "BuildCache": []})
+    volumes = [
+        names.volume_out(v)
+        for v in data.get("Volumes") or []
+        if (v.get("Labels") or {}).get(n.LABEL_SESSION) == s.session_id
+    ]
+    await ctx.client.send_json(
+        200,
+        {
+            "LayersSize": sum(i.get("Size") or 0 for i in images),
+            "Images": images,
+            "Containers": containers,
+            "Volumes": volumes,
+            "BuildCache": [],
+        },
+    )
 
 
 @route("GET", r"/events")
@@ -585,7 +689,9 @@ def _map_container_filters(ctx: Ctx, filters: dict) -> dict:
             continue  # nothing is published on the host; applied below on what the student asked
         else:
             out[key] = values
-    out.setdefault("label", []).extend([f"{n.LABEL_SESSION}={ctx.session.session_id}", f"{n.LABEL_KIND}={n.KIND_STUDENT}"])
+    out.setdefault("label", []).extend(
+        [f"{n.LABEL_SESSION}={ctx.session.session_id}", f"{n.LABEL_KIND}={n.KIND_STUDENT}"]
+    )
     return out
 
 
@@ -614,8 +720,11 @@ async def h_containers_list(ctx: Ctx) -> None:
     def out(items):
         result = [names.container_summary_out(i) for i in items or []]
         if publish:
-            result = [c for c in result if any(str(p.get("PublicPort")) in [v.split("/")[0] for v in publish]
-                                               for p in c.get("Ports") or [])]
+            result = [
+                c
+                for c in result
+                if any(str(p.get("PublicPort")) in [v.split("/")[0] for v in publish] for p in c.get("Ports") or [])
+            ]
         return result
 
     await forward(ctx, query=query, json_out=out)
@@ -648,8 +757,9 @@ async def h_container_create(ctx: Ctx) -> None:
     for path in refs.binds:
         if path not in resolved.binds:
             resolved.binds[path] = await s.make_bind(ctx.upstream, path)
-    new_body, warnings = pol.rewrite_create(body, names=names, limits=s.limits, resolved=resolved,
-                                            student_name=student_name)
+    new_body, warnings = pol.rewrite_create(
+        body, names=names, limits=s.limits, resolved=resolved, student_name=student_name
+    )
     query = {"name": [host_name]}
     if ctx.req.q("platform"):
         query["platform"] = [ctx.req.q("platform")]
@@ -697,9 +807,12 @@ async def h_container_start(ctx: Ctx, ref: str) -> None:
     if clash:
         if data is None:
             cid, data = await resolve_container(ctx, cid)
-        raise pol.Refused(f"driver failed programming external connectivity on endpoint "
-                          f"{ctx.names.container_student(data['Name'])}: Bind for 0.0.0.0:{clash[1]} failed: "
-                          "port is already allocated", status=500)
+        raise pol.Refused(
+            f"driver failed programming external connectivity on endpoint "
+            f"{ctx.names.container_student(data['Name'])}: Bind for 0.0.0.0:{clash[1]} failed: "
+            "port is already allocated",
+            status=500,
+        )
     if not ports:
         await forward(ctx, path=f"/containers/{cid}/start")
         return
@@ -733,19 +846,33 @@ def _container_op(op: str, *, stop_forwarders: bool = False, lines: bool = False
                 doc["name"] = "/" + (ctx.names.container_student(doc["name"]) or doc["name"].lstrip("/"))
             return doc
 
-        status = await forward(ctx, path=f"/containers/{cid}/{op}" if op else f"/containers/{cid}",
-                               lines_out=stats_out if lines else None)
+        status = await forward(
+            ctx, path=f"/containers/{cid}/{op}" if op else f"/containers/{cid}", lines_out=stats_out if lines else None
+        )
         if stop_forwarders and status < 300:
             await ctx.session.forwarders.stop_for(cid)
+
     handler.__name__ = f"h_container_{op or 'delete'}"
     return handler
 
 
-for _op, _method, _kw in (("stop", "POST", {"stop_forwarders": True}), ("kill", "POST", {"stop_forwarders": True}),
-                          ("pause", "POST", {}), ("unpause", "POST", {}), ("resize", "POST", {}), ("wait", "POST", {}),
-                          ("attach", "POST", {}), ("logs", "GET", {}), ("top", "GET", {}), ("changes", "GET", {}),
-                          ("export", "GET", {}), ("stats", "GET", {"lines": True}), ("archive", "GET", {}),
-                          ("archive", "HEAD", {}), ("archive", "PUT", {})):
+for _op, _method, _kw in (
+    ("stop", "POST", {"stop_forwarders": True}),
+    ("kill", "POST", {"stop_forwarders": True}),
+    ("pause", "POST", {}),
+    ("unpause", "POST", {}),
+    ("resize", "POST", {}),
+    ("wait", "POST", {}),
+    ("attach", "POST", {}),
+    ("logs", "GET", {}),
+    ("top", "GET", {}),
+    ("changes", "GET", {}),
+    ("export", "GET", {}),
+    ("stats", "GET", {"lines": True}),
+    ("archive", "GET", {}),
+    ("archive", "HEAD", {}),
+    ("archive", "PUT", {}),
+):
     route(_method, rf"/containers/(?P<ref>[^/]+)/{_op}")(_container_op(_op, **_kw))
 
 
@@ -807,7 +934,9 @@ async def h_attach_ws(ctx: Ctx, ref: str) -> None:
 async def h_containers_prune(ctx: Ctx) -> None:
     filters = ctx.filters()
     filters["label"] = [v for v in filters.get("label", []) if not v.startswith(n.LABEL_PREFIX)] + [
-        f"{n.LABEL_SESSION}={ctx.session.session_id}", f"{n.LABEL_KIND}={n.KIND_STUDENT}"]
+        f"{n.LABEL_SESSION}={ctx.session.session_id}",
+        f"{n.LABEL_KIND}={n.KIND_STUDENT}",
+    ]
     query = dict(ctx.req.query)
     query["filters"] = [json.dumps(filters)]
     await forward(ctx, query=query)
@@ -907,8 +1036,10 @@ async def h_image_delete(ctx: Ctx, ref: str) -> None:
     if kind == "base":
         raise pol.Refused(f"{ref} is one of the platform's images and cannot be removed from this lab")
     if kind == "id" and any(names.is_base_tag(t) for t in data.get("RepoTags") or []):
-        raise pol.Refused(f"image {ref} is one of the platform's images and cannot be removed from this lab "
-                          "(remove your own tag of it by name)")
+        raise pol.Refused(
+            f"image {ref} is one of the platform's images and cannot be removed from this lab "
+            "(remove your own tag of it by name)"
+        )
     target = host if kind == "session" else data["Id"]
 
     def out(items):
@@ -945,8 +1076,12 @@ async def h_image_create(ctx: Ctx) -> None:
         raise pol.Refused(str(exc), status=400) from exc
     if names.is_base(ref):
         await ctx.body_bytes()
-        body = (json.dumps({"status": f"{ref.tag or 'latest'}: Pulling from {ref.path}", "id": ref.tag or "latest"})
-                + "\n" + json.dumps({"status": f"Status: Image is up to date for {ref.familiar}"}) + "\n").encode()
+        body = (
+            json.dumps({"status": f"{ref.tag or 'latest'}: Pulling from {ref.path}", "id": ref.tag or "latest"})
+            + "\n"
+            + json.dumps({"status": f"Status: Image is up to date for {ref.familiar}"})
+            + "\n"
+        ).encode()
         await ctx.client.send(200, body)
         return
     mirror = s.policy.get("registry_mirror") or ""
@@ -954,8 +1089,10 @@ async def h_image_create(ctx: Ctx) -> None:
         await _pull_from_mirror(ctx, ref, mirror)
         return
     allowed = sorted(names.base)
-    raise pol.Refused(f"pull access denied for {ref.repo}: this lab cannot download images. Use one of the "
-                      f"platform's images ({', '.join(allowed)}) or one you built with docker build")
+    raise pol.Refused(
+        f"pull access denied for {ref.repo}: this lab cannot download images. Use one of the "
+        f"platform's images ({', '.join(allowed)}) or one you built with docker build"
+    )
 
 
 async def _pull_from_mirror(ctx: Ctx, ref: n.ImageRef, mirror: str) -> None:
@@ -972,11 +1109,16 @@ async def _pull_from_mirror(ctx: Ctx, ref: n.ImageRef, mirror: str) -> None:
     if errors:
         raise pol.Refused(f"pull from the lab's registry mirror failed: {errors[-1]}", status=404)
     host = names.image_host(ref)
-    await ctx.upstream.request("POST", f"/images/{qpath(source + ':' + tag)}/tag",
-                               query={"repo": names.image_repo_host(ref), "tag": tag})
+    await ctx.upstream.request(
+        "POST", f"/images/{qpath(source + ':' + tag)}/tag", query={"repo": names.image_repo_host(ref), "tag": tag}
+    )
     await ctx.upstream.request("DELETE", f"/images/{qpath(source + ':' + tag)}", query={"noprune": "1"})
-    body = (json.dumps({"status": f"Pulled {ref.familiar} from the lab's registry mirror"}) + "\n"
-            + json.dumps({"status": f"Status: Downloaded newer image for {ref.familiar}"}) + "\n").encode()
+    body = (
+        json.dumps({"status": f"Pulled {ref.familiar} from the lab's registry mirror"})
+        + "\n"
+        + json.dumps({"status": f"Status: Downloaded newer image for {ref.familiar}"})
+        + "\n"
+    ).encode()
     log.info("session %s pulled %s as %s", ctx.session.hex, source, host)
     await ctx.client.send(200, body)
 
@@ -990,6 +1132,7 @@ def _progress_out(names: n.Names):
             if isinstance(doc.get("errorDetail"), dict) and isinstance(doc["errorDetail"].get("message"), str):
                 doc["errorDetail"]["message"] = names.scrub(doc["errorDetail"]["message"])
         return doc
+
     return out
 
 
@@ -1007,7 +1150,8 @@ async def h_image_search(ctx: Ctx) -> None:
 async def h_images_prune(ctx: Ctx) -> None:
     filters = ctx.filters()
     filters["label"] = [v for v in filters.get("label", []) if not v.startswith(n.LABEL_PREFIX)] + [
-        f"{n.LABEL_SESSION}={ctx.session.session_id}"]
+        f"{n.LABEL_SESSION}={ctx.session.session_id}"
+    ]
     query = dict(ctx.req.query)
     query["filters"] = [json.dumps(filters)]
 
@@ -1065,8 +1209,10 @@ async def _build_image_ref(ctx: Ctx, ref: str, extra_labels: dict) -> str:
         kind, host, data = await resolve_image(ctx, ref)
     except pol.Refused as exc:
         if exc.status == 404:
-            raise pol.Refused(f"FROM {ref}: this lab cannot download images; use one of the platform's images "
-                              f"({', '.join(sorted(names.base))}) or one you built") from exc
+            raise pol.Refused(
+                f"FROM {ref}: this lab cannot download images; use one of the platform's images "
+                f"({', '.join(sorted(names.base))}) or one you built"
+            ) from exc
         raise
     config = data.get("Config") or {}
     for trigger in config.get("OnBuild") or []:
@@ -1078,8 +1224,11 @@ async def _build_image_ref(ctx: Ctx, ref: str, extra_labels: dict) -> str:
                     if not (names.own_tag(value) or names.is_base_tag(value)):
                         raise pol.Refused(f"{ref} has an ONBUILD COPY --from={value} this lab cannot use")
     # Platform labels a base carries that must not describe the session's image (the rest are inert).
-    blank = {k: ("0" if k == n.LABEL_PLATFORM_IMAGE else "") for k in (config.get("Labels") or {})
-             if k in BLANKED_BASE_LABELS}
+    blank = {
+        k: ("0" if k == n.LABEL_PLATFORM_IMAGE else "")
+        for k in (config.get("Labels") or {})
+        if k in BLANKED_BASE_LABELS
+    }
     if kind == "base":
         host = ref  # the name as the student wrote it: the engine reads it the same way we did
     if blank:
@@ -1119,8 +1268,13 @@ async def h_build(ctx: Ctx) -> None:
 
     # The Dockerfile's images are looked up while the context streams on the upstream connection.
     ctx.lookups = s.upstream()
-    headers = Headers([("Host", "docker"), ("Content-Type", ctx.req.headers.get("content-type") or "application/x-tar"),
-                       ("Transfer-Encoding", "chunked")])
+    headers = Headers(
+        [
+            ("Host", "docker"),
+            ("Content-Type", ctx.req.headers.get("content-type") or "application/x-tar"),
+            ("Transfer-Encoding", "chunked"),
+        ]
+    )
     await up.send_head("POST", ctx.req.build_target(query=query), headers)
     out = ChunkedWriter(up.writer)
     rewriter = build_mod.TarRewriter(build_mod.dockerfile_names(ctx.req.q("dockerfile") or ""))
@@ -1175,7 +1329,8 @@ async def h_networks_list(ctx: Ctx) -> None:
     filters = ctx.filters()
     wanted_names = filters.pop("name", [])
     filters["label"] = [v for v in filters.get("label", []) if not v.startswith(n.LABEL_PREFIX)] + [
-        f"{n.LABEL_SESSION}={s.session_id}"]
+        f"{n.LABEL_SESSION}={s.session_id}"
+    ]
     status, own = await ctx.api("GET", "/networks", query={"filters": json.dumps(filters)})
     builtin_filters = {k: v for k, v in filters.items() if k != "label"}
     builtin_filters["type"] = ["builtin"]
@@ -1223,8 +1378,10 @@ async def _remove_network(ctx: Ctx, net: dict) -> tuple[bool, str]:
     lab = await s.lab_info(ctx.upstream)
     others = [cid for cid in (data.get("Containers") or {}) if not (lab and cid == lab["id"])]
     if others:
-        return False, (f"error while removing network: network {ctx.names.network_student(net['Name'])} "
-                       f"id {net['Id']} has active endpoints")
+        return False, (
+            f"error while removing network: network {ctx.names.network_student(net['Name'])} "
+            f"id {net['Id']} has active endpoints"
+        )
     for cid in data.get("Containers") or {}:
         await ctx.api("POST", f"/networks/{net['Id']}/disconnect", body={"Container": cid, "Force": True})
     response = await ctx.upstream.request("DELETE", f"/networks/{net['Id']}")
@@ -1301,7 +1458,8 @@ async def h_volumes_list(ctx: Ctx) -> None:
     filters = ctx.filters()
     wanted = filters.pop("name", [])
     filters["label"] = [v for v in filters.get("label", []) if not v.startswith(n.LABEL_PREFIX)] + [
-        f"{n.LABEL_SESSION}={s.session_id}"]
+        f"{n.LABEL_SESSION}={s.session_id}"
+    ]
     query = {"filters": [json.dumps(filters)]}
 
     def out(doc):
@@ -1339,7 +1497,8 @@ async def h_volume_delete(ctx: Ctx, ref: str) -> None:
 async def h_volumes_prune(ctx: Ctx) -> None:
     filters = ctx.filters()
     filters["label"] = [v for v in filters.get("label", []) if not v.startswith(n.LABEL_PREFIX)] + [
-        f"{n.LABEL_SESSION}={ctx.session.session_id}"]
+        f"{n.LABEL_SESSION}={ctx.session.session_id}"
+    ]
     query = dict(ctx.req.query)
     query["filters"] = [json.dumps(filters)]
 
@@ -1355,11 +1514,14 @@ async def h_volumes_prune(ctx: Ctx) -> None:
 
 for _prefix in ("swarm", "nodes", "services", "tasks", "secrets", "configs"):
     for _method in ("GET", "POST", "DELETE"):
+
         @route(_method, rf"/{_prefix}(?:/.*)?")
         async def h_swarm(ctx: Ctx) -> None:
             raise pol.Refused("swarm mode is not available in this lab")
 
+
 for _method in ("GET", "POST", "DELETE"):
+
     @route(_method, r"/plugins(?:/.*)?")
     async def h_plugins(ctx: Ctx) -> None:
         raise pol.Refused("plugins are not available in this lab")

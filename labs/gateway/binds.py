@@ -79,8 +79,10 @@ def walk(root_fd: int, path: str) -> int:
             try:
                 nfd = os.open(part, flags, dir_fd=fd)
             except NotADirectoryError as exc:  # a symlink (or a file) where a directory should be
-                raise Refused(f"{BIND_REFUSED}; {'/' + '/'.join(parts[:index + 1])} is a symbolic link or not a "
-                              "directory (links are not followed)") from exc
+                raise Refused(
+                    f"{BIND_REFUSED}; {'/' + '/'.join(parts[: index + 1])} is a symbolic link or not a "
+                    "directory (links are not followed)"
+                ) from exc
             os.close(fd)
             fd = nfd
             if last:
@@ -112,15 +114,18 @@ def _child_clone(lab_pid: int, lab_id: str, path: str, target: str, report: int)
         root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         fd = walk(root, path)
         is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
-        tree = _check(_libc.syscall(SYS_OPEN_TREE, fd, b"", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH),
-                      "open_tree")
+        tree = _check(
+            _libc.syscall(SYS_OPEN_TREE, fd, b"", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH), "open_tree"
+        )
         _check(_libc.setns(host_ns, CLONE_NEWNS), "setns(host)")
         if is_dir:
             os.mkdir(target, 0o755)
         else:
             os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644))
-        _check(_libc.syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, os.fsencode(target), MOVE_MOUNT_F_EMPTY_PATH),
-               "move_mount")
+        _check(
+            _libc.syscall(SYS_MOVE_MOUNT, tree, b"", AT_FDCWD, os.fsencode(target), MOVE_MOUNT_F_EMPTY_PATH),
+            "move_mount",
+        )
         os.write(report, b"ok")
     except Refused as exc:
         os.write(report, json.dumps({"refused": exc.message}).encode())

@@ -97,7 +97,7 @@ def parse_instructions(text: str) -> tuple[list[str], str, list[Instruction]]:
     def continuation(line: str) -> tuple[str, bool]:
         match = re.search(re.escape(escape) + r"[ \t]*$", line)
         if match:
-            return line[:match.start()], False
+            return line[: match.start()], False
         return line, True
 
     i = 0
@@ -132,8 +132,9 @@ def parse_instructions(text: str) -> tuple[list[str], str, list[Instruction]]:
         words = _WS.split(line.strip(), maxsplit=1)
         if not words or not words[0]:
             continue
-        instructions.append(Instruction(start=start, end=i - 1, keyword=words[0].lower(),
-                                        args=words[1] if len(words) > 1 else ""))
+        instructions.append(
+            Instruction(start=start, end=i - 1, keyword=words[0].lower(), args=words[1] if len(words) > 1 else "")
+        )
     return lines, escape, instructions
 
 
@@ -274,7 +275,7 @@ class _Lexer:
         start = self.i
         while self.peek() and (self.peek().isalnum() or self.peek() == "_"):
             self.next()
-        return self.s[start:self.i]
+        return self.s[start : self.i]
 
     def _dollar(self) -> str:
         if self.peek() != "{":
@@ -327,8 +328,10 @@ def plan_dockerfile(text: str, *, build_args: dict[str, str | None] | None = Non
             if len(args) == 3 and args[1].lower() == "as":
                 stage = args[2].lower()
                 if not _STAGE_NAME.match(stage):
-                    raise Refused(f"invalid name for build stage: {args[2]!r}, name can't start with a number "
-                                  "or contain symbols", status=400)
+                    raise Refused(
+                        f"invalid name for build stage: {args[2]!r}, name can't start with a number or contain symbols",
+                        status=400,
+                    )
             elif len(args) == 1:
                 stage = None
             else:
@@ -362,8 +365,9 @@ def plan_dockerfile(text: str, *, build_args: dict[str, str | None] | None = Non
                         kind = "image"
                     if onbuild:
                         kind = "image"  # a trigger runs in another build, where these stages do not exist
-                    plan.copies.append(CopyFromRef(instruction=index, onbuild=onbuild, flags=flags, rest=rest,
-                                                   value=value, kind=kind))
+                    plan.copies.append(
+                        CopyFromRef(instruction=index, onbuild=onbuild, flags=flags, rest=rest, value=value, kind=kind)
+                    )
     return plan
 
 
@@ -379,8 +383,13 @@ def label_line(labels: dict[str, str]) -> str:
     return "LABEL " + " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(labels.items()))
 
 
-def render_dockerfile(plan: DockerfilePlan, mapping: dict[str, str], *, labels: dict[str, str],
-                      extra_labels: dict[str, dict[str, str]] | None = None) -> str:
+def render_dockerfile(
+    plan: DockerfilePlan,
+    mapping: dict[str, str],
+    *,
+    labels: dict[str, str],
+    extra_labels: dict[str, dict[str, str]] | None = None,
+) -> str:
     """The Dockerfile with image references replaced by `mapping` (expanded ref -> host ref) and
     the session's LABEL line after every FROM. `extra_labels[host ref]` adds labels for that base
     (used to blank the platform's own labels a base image carries)."""
@@ -398,15 +407,18 @@ def render_dockerfile(plan: DockerfilePlan, mapping: dict[str, str], *, labels: 
         if ref.kind != "image":
             continue
         ins = plan.instructions[ref.instruction]
-        flags = [f"--from={mapping.get(ref.value, ref.value)}" if f.lower().startswith("--from=") else f
-                 for f in ref.flags]
+        flags = [
+            f"--from={mapping.get(ref.value, ref.value)}" if f.lower().startswith("--from=") else f for f in ref.flags
+        ]
         keyword = ins.args.split(None, 1)[0].upper() if ref.onbuild else ins.keyword.upper()
         line = " ".join([keyword] + [_quote_flag(f) for f in flags] + ([ref.rest] if ref.rest else []))
         replace[ins.start] = [("ONBUILD " + line) if ref.onbuild else line]
     out: list[str] = []
     skip_until = -1
-    spans = {plan.instructions[r.instruction].start: plan.instructions[r.instruction].end
-             for r in [*plan.froms, *plan.copies]}
+    spans = {
+        plan.instructions[r.instruction].start: plan.instructions[r.instruction].end
+        for r in [*plan.froms, *plan.copies]
+    }
     for index, line in enumerate(plan.lines):
         if index <= skip_until:
             continue
@@ -467,7 +479,7 @@ def _parse_pax(data: bytes) -> list[tuple[str, str]]:
             length = int(data[pos:space])
         except ValueError as exc:
             raise Refused("the build context has an invalid tar header", status=400) from exc
-        record = data[space + 1:pos + length]
+        record = data[space + 1 : pos + length]
         if length <= 0 or not record.endswith(b"\n"):
             raise Refused("the build context has an invalid tar header", status=400)
         key, _, value = record[:-1].partition(b"=")
@@ -564,8 +576,16 @@ class TarRewriter:
                 if len(self.buf) < need:
                     return out
                 cap = self.capture
-                out.append(Captured(name=cap["name"], header=cap["header"], pax=cap["pax"], pax_header=cap["pax_header"],
-                                    other=cap["other"], data=bytes(self.buf[:cap["size"]])))
+                out.append(
+                    Captured(
+                        name=cap["name"],
+                        header=cap["header"],
+                        pax=cap["pax"],
+                        pax_header=cap["pax_header"],
+                        other=cap["other"],
+                        data=bytes(self.buf[: cap["size"]]),
+                    )
+                )
                 del self.buf[:need]
                 self.capture = None
                 self.state = "header"
@@ -593,7 +613,7 @@ class TarRewriter:
         return out
 
     def _meta_done(self, block: bytes) -> None:
-        data = block[:self.meta_size]
+        data = block[: self.meta_size]
         if self.meta_kind == b"x":
             self.pending_pax = (self._meta_header, block)
         else:
@@ -617,7 +637,7 @@ class TarRewriter:
             self._meta_header, self.meta_kind, self.meta_size = header, kind, size
             self.state = "meta"
             return []
-        pax = _parse_pax(self.pending_pax[1][:_octal(self.pending_pax[0][124:136])]) if self.pending_pax else None
+        pax = _parse_pax(self.pending_pax[1][: _octal(self.pending_pax[0][124:136])]) if self.pending_pax else None
         for key, _ in pax or []:
             if key.startswith("GNU.sparse"):
                 raise Refused("sparse files are not supported in a build context", status=400)
@@ -656,9 +676,14 @@ class TarRewriter:
             if size > self.max_capture:
                 raise Refused("the Dockerfile is too large (at most 1 MiB)", status=400)
             self.found += 1
-            self.capture = {"name": clean, "header": header, "size": size, "pax": pax,
-                            "pax_header": self.pending_pax[0] if self.pending_pax else None,
-                            "other": self.pending_other}
+            self.capture = {
+                "name": clean,
+                "header": header,
+                "size": size,
+                "pax": pax,
+                "pax_header": self.pending_pax[0] if self.pending_pax else None,
+                "other": self.pending_other,
+            }
             self.pending_other, self.pending_pax, self.long_name = b"", None, None
             self.state = "capture"
             return []

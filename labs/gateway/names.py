@@ -81,7 +81,7 @@ def parse_image_ref(ref: str) -> ImageRef:
     tag = None
     colon = name.rfind(":")
     if colon > name.rfind("/"):
-        name, tag = name[:colon], name[colon + 1:]
+        name, tag = name[:colon], name[colon + 1 :]
         if not TAG_RE.match(tag):
             raise NameError_(f"invalid reference format: {ref!r}")
     parts = name.split("/")
@@ -92,7 +92,7 @@ def parse_image_ref(ref: str) -> ImageRef:
         domain = ""
     path = "/".join(parts)
     if not domain and path.startswith("library/") and path.count("/") == 1:
-        path = path[len("library/"):]
+        path = path[len("library/") :]
     if not PATH_RE.match(path):
         if path.lower() != path and PATH_RE.match(path.lower()):
             raise NameError_(f"invalid reference format: repository name must be lowercase ({ref})")
@@ -107,10 +107,51 @@ def looks_like_id(ref: str) -> bool:
     return bool(HEX_RE.match(ref))
 
 
-_ADJECTIVES = ("amber", "brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
-               "merry", "nifty", "proud", "quiet", "rapid", "sharp", "sunny", "tidy", "vivid", "witty", "zen")
-_NOUNS = ("babbage", "curie", "darwin", "euler", "fermi", "gauss", "hopper", "hypatia", "kepler", "lamarr",
-          "lovelace", "noether", "pascal", "ritchie", "shannon", "thompson", "turing", "wozniak", "yonath")
+_ADJECTIVES = (
+    "amber",
+    "brave",
+    "calm",
+    "clever",
+    "eager",
+    "fancy",
+    "gentle",
+    "happy",
+    "jolly",
+    "keen",
+    "lucid",
+    "merry",
+    "nifty",
+    "proud",
+    "quiet",
+    "rapid",
+    "sharp",
+    "sunny",
+    "tidy",
+    "vivid",
+    "witty",
+    "zen",
+)
+_NOUNS = (
+    "babbage",
+    "curie",
+    "darwin",
+    "euler",
+    "fermi",
+    "gauss",
+    "hopper",
+    "hypatia",
+    "kepler",
+    "lamarr",
+    "lovelace",
+    "noether",
+    "pascal",
+    "ritchie",
+    "shannon",
+    "thompson",
+    "turing",
+    "wozniak",
+    "yonath",
+)
 
 
 def random_name(rng: random.Random | None = None) -> str:
@@ -136,8 +177,15 @@ def json_label(labels: dict | None, key: str, default=None):
 class Names:
     """The name mapping of one session (built from its policy.json)."""
 
-    def __init__(self, *, prefix: str, lab_network: str, base_images: list[str] | tuple[str, ...],
-                 session_id: str = "", lab_container: str = ""):
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        lab_network: str,
+        base_images: list[str] | tuple[str, ...],
+        session_id: str = "",
+        lab_container: str = "",
+    ):
         self.prefix = prefix
         self.ns = prefix.lower()  # image repository namespace
         self.lab_network = lab_network
@@ -162,7 +210,7 @@ class Names:
             return None
         name = host_name.lstrip("/")
         if name.startswith(self.prefix + "-") and len(name) > len(self.prefix) + 1:
-            return name[len(self.prefix) + 1:]
+            return name[len(self.prefix) + 1 :]
         return None
 
     def container_host(self, name: str) -> str:
@@ -197,16 +245,18 @@ class Names:
     def image_host(self, ref: ImageRef) -> str:
         """The session's own repository for a student reference (`myapp:1` -> `p/myapp:1`)."""
         if ref.domain:
-            raise NameError_(f"image names with a registry ({ref.domain}) are not available in this lab; "
-                             "name your image without one")
+            raise NameError_(
+                f"image names with a registry ({ref.domain}) are not available in this lab; name your image without one"
+            )
         if ref.digest:
             return f"{self.ns}/{ref.path}@{ref.digest}"
         return f"{self.ns}/{ref.path}:{ref.tag or 'latest'}"
 
     def image_repo_host(self, ref: ImageRef) -> str:
         if ref.domain:
-            raise NameError_(f"image names with a registry ({ref.domain}) are not available in this lab; "
-                             "name your image without one")
+            raise NameError_(
+                f"image names with a registry ({ref.domain}) are not available in this lab; name your image without one"
+            )
         return f"{self.ns}/{ref.path}"
 
     def is_base(self, ref: ImageRef) -> bool:
@@ -223,7 +273,7 @@ class Names:
         if not host_ref or host_ref in ("<none>:<none>", "<none>@<none>"):
             return None
         if host_ref.startswith(self.ns + "/"):
-            return host_ref[len(self.ns) + 1:]
+            return host_ref[len(self.ns) + 1 :]
         if self.is_base_tag(host_ref):
             try:
                 return parse_image_ref(host_ref).familiar
@@ -302,7 +352,7 @@ class Names:
     def image_out(self, ref: str) -> str:
         if not ref or ref.startswith("sha256:"):
             return ref
-        return self.image_student(ref) or (ref[len(self.ns) + 1:] if ref.startswith(self.ns + "/") else ref)
+        return self.image_student(ref) or (ref[len(self.ns) + 1 :] if ref.startswith(self.ns + "/") else ref)
 
     def network_mode_out(self, mode: str) -> str:
         if mode == self.lab_network:
@@ -376,7 +426,10 @@ class Names:
         elif mount.get("Type") == "volume" and mount.get("Source"):
             mount["Source"] = self.volume_student(mount["Source"]) or mount["Source"]
         if isinstance(mount.get("VolumeOptions"), dict) and mount["VolumeOptions"].get("Labels"):
-            mount["VolumeOptions"] = {**mount["VolumeOptions"], "Labels": strip_labels(mount["VolumeOptions"]["Labels"])}
+            mount["VolumeOptions"] = {
+                **mount["VolumeOptions"],
+                "Labels": strip_labels(mount["VolumeOptions"]["Labels"]),
+            }
         return mount
 
     def image_summary_out(self, item: dict) -> dict | None:
@@ -458,8 +511,14 @@ def _summary_ports(engine_ports: list, asked: dict) -> list:
         for binding in bindings or []:
             if not str(binding.get("HostPort") or "").isdigit():
                 continue
-            out.append({"IP": binding.get("HostIp") or "0.0.0.0", "PrivatePort": int(port),
-                        "PublicPort": int(binding["HostPort"]), "Type": proto or "tcp"})
+            out.append(
+                {
+                    "IP": binding.get("HostIp") or "0.0.0.0",  # noqa: S104 - shown, not bound
+                    "PrivatePort": int(port),
+                    "PublicPort": int(binding["HostPort"]),
+                    "Type": proto or "tcp",
+                }
+            )
             published.add((int(port), proto or "tcp"))
     for entry in engine_ports:
         if (entry.get("PrivatePort"), entry.get("Type")) not in published:
@@ -470,6 +529,8 @@ def _summary_ports(engine_ports: list, asked: dict) -> list:
 def _inspect_ports(engine_ports: dict, asked: dict) -> dict:
     out = dict(engine_ports)
     for key, bindings in (asked or {}).items():
-        out[key] = [{"HostIp": b.get("HostIp") or "0.0.0.0", "HostPort": str(b.get("HostPort") or "")}
-                    for b in bindings or []]
+        out[key] = [
+            {"HostIp": b.get("HostIp") or "0.0.0.0", "HostPort": str(b.get("HostPort") or "")}  # noqa: S104
+            for b in bindings or []
+        ]
     return out

@@ -20,42 +20,149 @@ from dataclasses import dataclass, field
 from . import names as n
 
 # Docker's default capability set (moby/oci/caps/defaults.go): what a container has unless told otherwise.
-DEFAULT_CAPS = frozenset({
-    "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-    "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
-})
+DEFAULT_CAPS = frozenset(
+    {
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FSETID",
+        "FOWNER",
+        "MKNOD",
+        "NET_RAW",
+        "SETGID",
+        "SETUID",
+        "SETFCAP",
+        "SETPCAP",
+        "NET_BIND_SERVICE",
+        "SYS_CHROOT",
+        "KILL",
+        "AUDIT_WRITE",
+    }
+)
 MAX_RESTARTS = 5
 LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
-BIND_ROOTS = ("/home/student", "/tmp")
+BIND_ROOTS = ("/home/student", "/tmp")  # noqa: S108 - paths inside the lab container
 BIND_REFUSED = "bind mounts are limited to your lab's home and /tmp"
 BIND_OPTIONS = {"ro", "rw", "nocopy", "consistent", "cached", "delegated", "private", "rprivate"}
 MAX_NETWORKS = 8
 # Endpoint fields the engine fills in itself (or a driver reads): never taken from a student.
-ENDPOINT_INTERNAL = frozenset({"NetworkID", "EndpointID", "DriverOpts", "Gateway", "IPAddress"})  # networks a session may create (each takes an address pool on the host)
+ENDPOINT_INTERNAL = frozenset(
+    {"NetworkID", "EndpointID", "DriverOpts", "Gateway", "IPAddress"}
+)  # networks a session may create (each takes an address pool on the host)
 
 # HostConfig fields the gateway understands. Anything else that is set is refused: a newer client
 # must not smuggle an option past checks that do not know it.
-HOST_CONFIG_KEYS = frozenset({
-    "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "AutoRemove",
-    "VolumeDriver", "VolumesFrom", "CapAdd", "CapDrop", "CgroupnsMode", "Dns", "DnsOptions", "DnsSearch",
-    "ExtraHosts", "GroupAdd", "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged",
-    "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt", "StorageOpt", "Tmpfs", "UTSMode", "UsernsMode",
-    "ShmSize", "Sysctls", "Runtime", "ConsoleSize", "Isolation", "CpuShares", "Memory", "NanoCpus",
-    "CgroupParent", "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps",
-    "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota", "CpuRealtimePeriod",
-    "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices", "DeviceCgroupRules", "DeviceRequests",
-    "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap", "MemorySwappiness",
-    "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps",
-    "IOMaximumBandwidth", "Mounts", "MaskedPaths", "ReadonlyPaths", "Init", "Capabilities", "Annotations",
-})
-UPDATE_KEYS = frozenset({
-    "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight", "BlkioWeightDevice", "BlkioDeviceReadBps",
-    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuPeriod", "CpuQuota",
-    "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices", "DeviceCgroupRules",
-    "DeviceRequests", "KernelMemory", "KernelMemoryTCP", "MemoryReservation", "MemorySwap", "MemorySwappiness",
-    "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth",
-    "RestartPolicy",
-})
+HOST_CONFIG_KEYS = frozenset(
+    {
+        "Binds",
+        "ContainerIDFile",
+        "LogConfig",
+        "NetworkMode",
+        "PortBindings",
+        "RestartPolicy",
+        "AutoRemove",
+        "VolumeDriver",
+        "VolumesFrom",
+        "CapAdd",
+        "CapDrop",
+        "CgroupnsMode",
+        "Dns",
+        "DnsOptions",
+        "DnsSearch",
+        "ExtraHosts",
+        "GroupAdd",
+        "IpcMode",
+        "Cgroup",
+        "Links",
+        "OomScoreAdj",
+        "PidMode",
+        "Privileged",
+        "PublishAllPorts",
+        "ReadonlyRootfs",
+        "SecurityOpt",
+        "StorageOpt",
+        "Tmpfs",
+        "UTSMode",
+        "UsernsMode",
+        "ShmSize",
+        "Sysctls",
+        "Runtime",
+        "ConsoleSize",
+        "Isolation",
+        "CpuShares",
+        "Memory",
+        "NanoCpus",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "OomKillDisable",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "Mounts",
+        "MaskedPaths",
+        "ReadonlyPaths",
+        "Init",
+        "Capabilities",
+        "Annotations",
+    }
+)
+UPDATE_KEYS = frozenset(
+    {
+        "CpuShares",
+        "Memory",
+        "NanoCpus",
+        "CgroupParent",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpusetCpus",
+        "CpusetMems",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "KernelMemory",
+        "KernelMemoryTCP",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "OomKillDisable",
+        "PidsLimit",
+        "Ulimits",
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+        "RestartPolicy",
+    }
+)
 
 
 class Refused(Exception):
@@ -80,10 +187,14 @@ class Limits:
 
     @classmethod
     def from_policy(cls, policy: dict) -> Limits:
-        return cls(memory_bytes=int(policy.get("memory_bytes") or 512 * 1024 * 1024),
-                   pids_limit=int(policy.get("pids_limit") or 256), cpus=float(policy.get("cpus") or 1.0),
-                   cgroup_parent=policy.get("cgroup_parent") or "", runtime=policy.get("runtime") or "",
-                   labels=session_labels(policy))
+        return cls(
+            memory_bytes=int(policy.get("memory_bytes") or 512 * 1024 * 1024),
+            pids_limit=int(policy.get("pids_limit") or 256),
+            cpus=float(policy.get("cpus") or 1.0),
+            cgroup_parent=policy.get("cgroup_parent") or "",
+            runtime=policy.get("runtime") or "",
+            labels=session_labels(policy),
+        )
 
 
 def session_labels(policy: dict) -> dict[str, str]:
@@ -165,7 +276,9 @@ def _security_opt_refusal(opt: str) -> str | None:
         return None
     if key == "seccomp":
         if value.strip() == "unconfined":
-            return "--security-opt seccomp=unconfined is not available in this lab (the default seccomp profile stays on)"
+            return (
+                "--security-opt seccomp=unconfined is not available in this lab (the default seccomp profile stays on)"
+            )
         return "custom seccomp profiles are not available in this lab (the default profile stays on)"
     if key == "apparmor":
         return f"--security-opt apparmor={value} is not available in this lab"
@@ -178,7 +291,7 @@ def _security_opt_refusal(opt: str) -> str | None:
 
 def _mode_target(value: str | None) -> str | None:
     if value and value.startswith("container:"):
-        return value[len("container:"):]
+        return value[len("container:") :]
     return None
 
 
@@ -213,21 +326,31 @@ def validate_host_config(host: dict, *, limits: Limits, keys=HOST_CONFIG_KEYS) -
         if key not in keys and value not in (None, "", [], {}, 0, False):
             raise Refused(f"the container option {key} is not available in this lab")
     if host.get("Privileged"):
-        raise Refused("privileged containers are not available in this lab (--privileged would give "
-                      "the container full access to the host)")
+        raise Refused(
+            "privileged containers are not available in this lab (--privileged would give "
+            "the container full access to the host)"
+        )
     for cap in host.get("CapAdd") or []:
         name = normalize_cap(cap)
         if name == "ALL" or name not in DEFAULT_CAPS:
-            raise Refused(f"--cap-add {name} is not available in this lab; containers can have Docker's "
-                          f"default capabilities only")
+            raise Refused(
+                f"--cap-add {name} is not available in this lab; containers can have Docker's default capabilities only"
+            )
     if host.get("Capabilities"):
         raise Refused("setting the full capability list is not available in this lab")
     if host.get("Devices") or host.get("DeviceRequests") or host.get("DeviceCgroupRules"):
         device = ((host.get("Devices") or [{}])[0] or {}).get("PathOnHost", "")
-        raise Refused(f"devices are not available in this lab{': ' + device if device else ''} "
-                      "(containers cannot use the host's devices)")
-    for key, flag in (("PidMode", "--pid"), ("IpcMode", "--ipc"), ("UTSMode", "--uts"), ("UsernsMode", "--userns"),
-                      ("CgroupnsMode", "--cgroupns")):
+        raise Refused(
+            f"devices are not available in this lab{': ' + device if device else ''} "
+            "(containers cannot use the host's devices)"
+        )
+    for key, flag in (
+        ("PidMode", "--pid"),
+        ("IpcMode", "--ipc"),
+        ("UTSMode", "--uts"),
+        ("UsernsMode", "--userns"),
+        ("CgroupnsMode", "--cgroupns"),
+    ):
         if (host.get(key) or "") == "host":
             raise Refused(f"{flag}=host is not available in this lab (containers cannot share the host's namespaces)")
     if host.get("UTSMode") or host.get("UsernsMode"):
@@ -286,7 +409,7 @@ def validate_create(body: dict, *, limits: Limits) -> CreateRefs:
         refs.containers.add(target)
     elif network_mode != "none":
         refs.networks.add(network_mode)
-    for net in ((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}):
+    for net in (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}:
         if net in ("host",):
             raise Refused("--network host is not available in this lab (containers cannot use the host's network)")
         if net != "none":
@@ -311,7 +434,7 @@ def validate_create(body: dict, *, limits: Limits) -> CreateRefs:
         kind = (mount or {}).get("Type") or "volume"
         source = (mount or {}).get("Source") or ""
         if kind == "bind":
-            propagation = ((mount.get("BindOptions") or {}).get("Propagation") or "")
+            propagation = (mount.get("BindOptions") or {}).get("Propagation") or ""
             if propagation not in ("", "private", "rprivate"):
                 raise Refused(f"bind propagation {propagation} is not available in this lab")
             refs.binds.append(check_bind_source(source))
@@ -413,8 +536,9 @@ def _volume_labels(limits: Limits) -> dict:
     return dict(limits.labels)
 
 
-def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Resolved,
-                   student_name: str) -> tuple[dict, list[str]]:
+def rewrite_create(
+    body: dict, *, names: n.Names, limits: Limits, resolved: Resolved, student_name: str
+) -> tuple[dict, list[str]]:
     """The body the engine gets. Call after validate_create and resolving its references."""
     body = copy.deepcopy(body)
     warnings: list[str] = []
@@ -425,7 +549,7 @@ def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Reso
     # Labels: the student's (never org.berth.*), neutralise the platform labels an image carries,
     # then the session's own.
     labels = {k: v for k, v in (body.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)}
-    for key in (resolved.image_config.get("Labels") or {}):
+    for key in resolved.image_config.get("Labels") or {}:
         if key.startswith(n.LABEL_PREFIX):
             labels[key] = ""
     labels.update(limits.labels)
@@ -446,8 +570,9 @@ def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Reso
         labels[n.LABEL_RESTART] = json.dumps(restart, sort_keys=True)
 
     host["CgroupParent"] = limits.cgroup_parent
-    host["SecurityOpt"] = [o for o in (host.get("SecurityOpt") or [])
-                           if not str(o).lower().startswith("no-new-privileges")] + ["no-new-privileges"]
+    host["SecurityOpt"] = [
+        o for o in (host.get("SecurityOpt") or []) if not str(o).lower().startswith("no-new-privileges")
+    ] + ["no-new-privileges"]
     if ((host.get("LogConfig") or {}).get("Type") or "") != "none":
         host["LogConfig"] = copy.deepcopy(LOG_CONFIG)
     if limits.runtime:
@@ -465,7 +590,7 @@ def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Reso
     # Networks: "bridge"/"default" is the session's own network; names get the prefix.
     mode = host.get("NetworkMode") or "default"
     target = _mode_target(mode)
-    endpoints = dict(((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}))
+    endpoints = dict((body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {})
     if target:
         host["NetworkMode"] = f"container:{resolved.containers[target][0]}"
         primary = None
@@ -519,8 +644,14 @@ def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Reso
         elif spec.source:
             new_binds.append(spec.render(resolved.volumes[spec.source]))
         else:
-            mounts.append({"Type": "volume", "Target": spec.target, "ReadOnly": "ro" in spec.options,
-                           "VolumeOptions": {"Labels": _volume_labels(limits)}})
+            mounts.append(
+                {
+                    "Type": "volume",
+                    "Target": spec.target,
+                    "ReadOnly": "ro" in spec.options,
+                    "VolumeOptions": {"Labels": _volume_labels(limits)},
+                }
+            )
     host["Binds"] = new_binds or None
     for mount in host.get("Mounts") or []:
         mount = copy.deepcopy(mount)
@@ -535,8 +666,10 @@ def rewrite_create(body: dict, *, names: n.Names, limits: Limits, resolved: Reso
             options = dict(mount.get("VolumeOptions") or {})
             if mount.get("Source"):
                 mount["Source"] = resolved.volumes[mount["Source"]]
-            options["Labels"] = {**{k: v for k, v in (options.get("Labels") or {}).items()
-                                    if not k.startswith(n.LABEL_PREFIX)}, **_volume_labels(limits)}
+            options["Labels"] = {
+                **{k: v for k, v in (options.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)},
+                **_volume_labels(limits),
+            }
             options.pop("DriverConfig", None)
             mount["VolumeOptions"] = options
         mounts.append(mount)
@@ -596,7 +729,12 @@ def rewrite_network_create(body: dict, *, names: n.Names, limits: Limits) -> tup
     driver = body.get("Driver") or "bridge"
     if driver != "bridge":
         raise Refused(f"network driver {driver} is not available in this lab (only bridge)")
-    if body.get("Ingress") or (body.get("Scope") or "local") != "local" or body.get("ConfigOnly") or body.get("ConfigFrom"):
+    if (
+        body.get("Ingress")
+        or (body.get("Scope") or "local") != "local"
+        or body.get("ConfigOnly")
+        or body.get("ConfigFrom")
+    ):
         raise Refused("swarm networks are not available in this lab")
     ipam = body.get("IPAM") or {}
     if (ipam.get("Driver") or "default") != "default" or ipam.get("Config") or ipam.get("Options"):
@@ -610,8 +748,16 @@ def rewrite_network_create(body: dict, *, names: n.Names, limits: Limits) -> tup
     labels = {k: v for k, v in (body.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)}
     labels.update(limits.labels)
     labels[n.LABEL_INTERNAL] = "true" if body.get("Internal") else "false"
-    out = {"Name": host_name, "CheckDuplicate": True, "Driver": "bridge", "Internal": True,
-           "Attachable": bool(body.get("Attachable")), "EnableIPv6": False, "Options": options, "Labels": labels}
+    out = {
+        "Name": host_name,
+        "CheckDuplicate": True,
+        "Driver": "bridge",
+        "Internal": True,
+        "Attachable": bool(body.get("Attachable")),
+        "EnableIPv6": False,
+        "Options": options,
+        "Labels": labels,
+    }
     return out, name
 
 

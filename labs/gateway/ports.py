@@ -143,7 +143,7 @@ def target_address(container: dict, lab_networks: set[str], peers: dict[str, dic
     """The container's address on a network the lab container is attached to."""
     mode = (container.get("HostConfig") or {}).get("NetworkMode") or ""
     if mode.startswith("container:") and peers:
-        other = peers.get(mode[len("container:"):])
+        other = peers.get(mode[len("container:") :])
         return target_address(other, lab_networks) if other else None
     networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
     for name, settings in networks.items():
@@ -200,9 +200,9 @@ class Forwarders:
         peers = {}
         mode = (container.get("HostConfig") or {}).get("NetworkMode") or ""
         if mode.startswith("container:"):
-            status, other = await upstream.json("GET", f"/containers/{mode[len('container:'):]}/json")
+            status, other = await upstream.json("GET", f"/containers/{mode[len('container:') :]}/json")
             if status == 200:
-                peers[mode[len("container:"):]] = other
+                peers[mode[len("container:") :]] = other
         address = target_address(container, set(lab["networks"]), peers)
         if not address:
             return  # --network none: nothing to forward to (Docker would not publish either)
@@ -216,8 +216,12 @@ class Forwarders:
                         continue
                     current = self.by_port.get((proto, host_port))
                     target = f"{address}:{port_s}"
-                    if current and current.container_id == container["Id"] and current.target == target \
-                            and self._alive(current):
+                    if (
+                        current
+                        and current.container_id == container["Id"]
+                        and current.target == target
+                        and self._alive(current)
+                    ):
                         continue
                     if current:
                         kill_tree(current.pid, current.starttime)
@@ -225,13 +229,22 @@ class Forwarders:
                     fwd = await self._spawn(upstream, lab, container["Id"], proto, host_port, address, int(port_s))
                     self.by_port[(proto, host_port)] = fwd
 
-    async def _spawn(self, upstream, lab: dict, container_id: str, proto: str, port: int, address: str,
-                     target_port: int) -> Forwarder:
+    async def _spawn(
+        self, upstream, lab: dict, container_id: str, proto: str, port: int, address: str, target_port: int
+    ) -> Forwarder:
         argv = socat_argv(proto, port, address, target_port)
-        status, created = await upstream.json("POST", f"/containers/{lab['id']}/exec", body={
-            "Cmd": argv, "User": self.session.lab_user, "AttachStdin": False, "AttachStdout": False,
-            "AttachStderr": False, "Tty": False,
-        })
+        status, created = await upstream.json(
+            "POST",
+            f"/containers/{lab['id']}/exec",
+            body={
+                "Cmd": argv,
+                "User": self.session.lab_user,
+                "AttachStdin": False,
+                "AttachStdout": False,
+                "AttachStderr": False,
+                "Tty": False,
+            },
+        )
         if status != 201:
             raise PortsError(f"cannot start the port forwarder: {created}")
         exec_id = created["Id"]
@@ -250,13 +263,22 @@ class Forwarders:
                 break
             if not info.get("Running") and pid:
                 if port < 1024:
-                    raise PortsError(f"cannot publish port {port} in this lab session (low ports need a lab "
-                                     "started with this version of Berth: reset the lab)")
+                    raise PortsError(
+                        f"cannot publish port {port} in this lab session (low ports need a lab "
+                        "started with this version of Berth: reset the lab)"
+                    )
                 raise PortsError(f"Bind for 0.0.0.0:{port} failed: port is already allocated (in your lab)")
             if pid and listening(pid, proto, port, own=True):
-                return Forwarder(container_id=container_id, proto=proto, port=port, target=f"{address}:{target_port}",
-                                 pid=pid, starttime=_stat_starttime(pid) or "", exec_id=exec_id,
-                                 started_ns=time.time_ns())
+                return Forwarder(
+                    container_id=container_id,
+                    proto=proto,
+                    port=port,
+                    target=f"{address}:{target_port}",
+                    pid=pid,
+                    starttime=_stat_starttime(pid) or "",
+                    exec_id=exec_id,
+                    started_ns=time.time_ns(),
+                )
             await asyncio.sleep(0.005)
         if pid:
             kill_tree(pid, None)

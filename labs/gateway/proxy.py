@@ -21,8 +21,16 @@ from labs.runtime.engine import EngineAddress
 HEAD_LIMIT = 64 * 1024
 JSON_LIMIT = 16 * 1024 * 1024
 CHUNK = 256 * 1024
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "proxy-connection",
-              "te", "trailer"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "upgrade",
+    "proxy-connection",
+    "te",
+    "trailer",
+}
 VERSION_RE = re.compile(r"^/v(\d+\.\d+)(/.*)$")
 SERVER = "Docker/20.10 (linux) berth-gateway"
 
@@ -61,8 +69,8 @@ class Stream:
         while True:
             index = self.buf.find(sep)
             if index >= 0:
-                data = bytes(self.buf[:index + len(sep)])
-                del self.buf[:index + len(sep)]
+                data = bytes(self.buf[: index + len(sep)])
+                del self.buf[: index + len(sep)]
                 return data
             if len(self.buf) > limit:
                 raise ProtocolError("header too large")
@@ -325,29 +333,41 @@ class Upstream:
         length_header = headers.get("content-length")
         length = int(length_header) if length_header and length_header.isdigit() else None
         content_type = (headers.get("content-type") or "").lower()
-        hijacked = status == 101 or (status == 200 and "vnd.docker.raw-stream" in content_type
-                                     and length is None and not chunked) \
+        hijacked = (
+            status == 101
+            or (status == 200 and "vnd.docker.raw-stream" in content_type and length is None and not chunked)
             or (status == 200 and "vnd.docker.multiplexed-stream" in content_type and length is None and not chunked)
+        )
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
         until_close = not no_body and not chunked and length is None
         if no_body:
             length, chunked, until_close = 0, False, False
         if until_close or hijacked or "close" in (headers.get("connection") or "").lower():
             self.reusable = False
-        return StreamingResponse(status=status, reason=reason, headers=headers, length=length, chunked=chunked,
-                                 until_close=until_close and not hijacked, hijacked=hijacked)
+        return StreamingResponse(
+            status=status,
+            reason=reason,
+            headers=headers,
+            length=length,
+            chunked=chunked,
+            until_close=until_close and not hijacked,
+            hijacked=hijacked,
+        )
 
     def body(self, response: StreamingResponse):
-        return iter_body(self.stream, length=response.length if not response.until_close else None,
-                         chunked=response.chunked)
+        return iter_body(
+            self.stream, length=response.length if not response.until_close else None, chunked=response.chunked
+        )
 
-    async def request(self, method: str, path: str, *, query: dict | None = None, body=None,
-                      retry: bool = True) -> Response:
+    async def request(
+        self, method: str, path: str, *, query: dict | None = None, body=None, retry: bool = True
+    ) -> Response:
         """One small request of the gateway's own (JSON in, whole body out), on this connection."""
         target = self.api + path
         if query:
-            target += "?" + urlencode([(k, v) for k, values in query.items()
-                                       for v in (values if isinstance(values, list) else [values])])
+            target += "?" + urlencode(
+                [(k, v) for k, values in query.items() for v in (values if isinstance(values, list) else [values])]
+            )
         payload = b"" if body is None else json.dumps(body).encode()
         headers = Headers([("Host", "docker"), ("User-Agent", "berth-gateway")])
         if body is not None:
@@ -376,9 +396,21 @@ class Upstream:
 
 # --- responses to the client ----------------------------------------------------------------------------
 
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized",
-            403: "Forbidden", 404: "Not Found", 409: "Conflict", 500: "Internal Server Error", 501: "Not Implemented",
-            502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 
 class Client:
@@ -387,23 +419,33 @@ class Client:
     def __init__(self, stream: Stream, writer: asyncio.StreamWriter):
         self.stream = stream
         self.writer = writer
-        self.api_headers = Headers([("Api-Version", "1.41"), ("Docker-Experimental", "false"), ("Ostype", "linux"),
-                                    ("Server", SERVER)])
+        self.api_headers = Headers(
+            [("Api-Version", "1.41"), ("Docker-Experimental", "false"), ("Ostype", "linux"), ("Server", SERVER)]
+        )
 
     async def send_head(self, status: int, headers: Headers, *, reason: str | None = None) -> None:
         reason = reason or _REASONS.get(status, "")
         self.writer.write(f"HTTP/1.1 {status} {reason}\r\n".encode("latin-1") + headers.render() + b"\r\n")
         await self.writer.drain()
 
-    async def send(self, status: int, body: bytes = b"", *, headers: Headers | None = None,
-                   content_type: str | None = "application/json", head_only: bool = False) -> None:
+    async def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        *,
+        headers: Headers | None = None,
+        content_type: str | None = "application/json",
+        head_only: bool = False,
+    ) -> None:
         out = Headers(list((headers or self.api_headers).items))
         out = out.without(HOP_BY_HOP)
         if content_type and status != 204:
             out.set("Content-Type", content_type)
         if status not in (204, 304):
             out.set("Content-Length", str(len(body)))
-        self.writer.write(f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n".encode("latin-1") + out.render() + b"\r\n")
+        self.writer.write(
+            f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n".encode("latin-1") + out.render() + b"\r\n"
+        )
         if body and not head_only and status not in (204, 304):
             self.writer.write(body)
         await self.writer.drain()

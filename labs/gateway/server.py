@@ -26,7 +26,7 @@ from labs.runtime.engine import EngineAddress
 
 from . import binds
 from .api import serve_connection
-from .names import LABEL_INSTANCE, LABEL_KIND, LABEL_SESSION, KIND_STUDENT
+from .names import KIND_STUDENT, LABEL_INSTANCE, LABEL_KIND, LABEL_SESSION
 from .proxy import Upstream, iter_body
 from .session import Session
 
@@ -59,8 +59,12 @@ class GatewayServer:
             log.info("released the bind mounts of %d ended session(s)", len(released))
         await self.scan()
         self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._events())]
-        log.info("gateway serving %s (engine %s, instance %s)", self.root,
-                 self.engine.unix_path or f"{self.engine.host}:{self.engine.port}", self.instance)
+        log.info(
+            "gateway serving %s (engine %s, instance %s)",
+            self.root,
+            self.engine.unix_path or f"{self.engine.host}:{self.engine.port}",
+            self.instance,
+        )
         self.started.set()
 
     async def run(self) -> None:
@@ -141,7 +145,8 @@ class GatewayServer:
         session.policy_mtime = mtime
         sock = bind_socket(folder / SOCKET_NAME)
         session.server = await asyncio.start_unix_server(
-            lambda r, w: serve_connection(session, r, w), sock=sock, limit=256 * 1024)
+            lambda r, w: serve_connection(session, r, w), sock=sock, limit=256 * 1024
+        )
         self.sessions[folder.name] = session
         session.spawn(session.recover())
         log.info("serving session %s (%s)", folder.name, session.prefix)
@@ -162,13 +167,15 @@ class GatewayServer:
 
     # --- engine events ----------------------------------------------------------------------------
     async def _events(self) -> None:
-        filters = {"label": [f"{LABEL_INSTANCE}={self.instance}"], "type": ["container"],
-                   "event": ["start", "die", "destroy"]}
+        filters = {
+            "label": [f"{LABEL_INSTANCE}={self.instance}"],
+            "type": ["container"],
+            "event": ["start", "die", "destroy"],
+        }
         while True:
             upstream = Upstream(self.engine)
             try:
-                await upstream.send_head("GET", f"{upstream.api}/events?filters={_q(json.dumps(filters))}",
-                                         _headers())
+                await upstream.send_head("GET", f"{upstream.api}/events?filters={_q(json.dumps(filters))}", _headers())
                 await upstream.writer.drain()
                 head = await upstream.read_head("GET")
                 if head.status != 200:
@@ -265,7 +272,7 @@ def bind_socket(path: Path) -> socket.socket:
                 sock.bind(f"/proc/self/fd/{dir_fd}/{path.name}")
             finally:
                 os.close(dir_fd)
-        os.chmod(path, 0o666)
+        os.chmod(path, 0o666)  # noqa: S103 - the lab user (uid 1000) connects; the folder is its own
         sock.listen(128)
         sock.setblocking(False)
     except BaseException:

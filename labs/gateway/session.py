@@ -12,7 +12,7 @@ from pathlib import Path
 from labs.runtime.engine import EngineAddress
 
 from . import binds as binds_mod
-from .names import LABEL_KIND, LABEL_SESSION, KIND_STUDENT, Names
+from .names import KIND_STUDENT, LABEL_KIND, LABEL_SESSION, Names
 from .policy import Limits
 from .ports import Forwarders, forwarder_processes, kill_tree
 from .proxy import Upstream
@@ -49,8 +49,13 @@ class Session:
         self.prefix = policy["prefix"]
         self.lab_container = policy.get("lab_container") or ""
         self.lab_network = policy.get("lab_network") or ""
-        self.names = Names(prefix=self.prefix, lab_network=self.lab_network, base_images=policy.get("base_images") or [],
-                           session_id=self.session_id, lab_container=self.lab_container)
+        self.names = Names(
+            prefix=self.prefix,
+            lab_network=self.lab_network,
+            base_images=policy.get("base_images") or [],
+            session_id=self.session_id,
+            lab_container=self.lab_container,
+        )
         self.limits = Limits.from_policy(policy)
 
     @classmethod
@@ -79,8 +84,11 @@ class Session:
         if status != 200 or not (data.get("State") or {}).get("Running"):
             self._lab = None
             return None
-        self._lab = {"id": data["Id"], "pid": data["State"]["Pid"],
-                     "networks": list(((data.get("NetworkSettings") or {}).get("Networks") or {}).keys())}
+        self._lab = {
+            "id": data["Id"],
+            "pid": data["State"]["Pid"],
+            "networks": list(((data.get("NetworkSettings") or {}).get("Networks") or {}).keys()),
+        }
         self._lab_at = time.monotonic()
         return self._lab
 
@@ -94,17 +102,27 @@ class Session:
 
             raise Refused("the lab container is not running")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, lambda: self.binds.make(lab_pid=lab["pid"], lab_id=lab["id"], path=path))
+        return await loop.run_in_executor(
+            None, lambda: self.binds.make(lab_pid=lab["pid"], lab_id=lab["id"], path=path)
+        )
 
     async def session_networks(self, upstream: Upstream) -> list[dict]:
-        status, data = await upstream.json("GET", "/networks", query={
-            "filters": json.dumps({"label": [f"{LABEL_SESSION}={self.session_id}"]})})
+        status, data = await upstream.json(
+            "GET", "/networks", query={"filters": json.dumps({"label": [f"{LABEL_SESSION}={self.session_id}"]})}
+        )
         return data if status == 200 and isinstance(data, list) else []
 
     async def session_containers(self, upstream: Upstream) -> list[dict]:
-        status, data = await upstream.json("GET", "/containers/json", query={
-            "all": "1", "filters": json.dumps({"label": [f"{LABEL_SESSION}={self.session_id}",
-                                                         f"{LABEL_KIND}={KIND_STUDENT}"]})})
+        status, data = await upstream.json(
+            "GET",
+            "/containers/json",
+            query={
+                "all": "1",
+                "filters": json.dumps(
+                    {"label": [f"{LABEL_SESSION}={self.session_id}", f"{LABEL_KIND}={KIND_STUDENT}"]}
+                ),
+            },
+        )
         return data if status == 200 and isinstance(data, list) else []
 
     # --- background upkeep -------------------------------------------------------------------------

@@ -18,7 +18,9 @@ SELFTEST_USER = "berth-selftest"
 def add_parsers(sub) -> None:
     check = sub.add_parser("check", help="run every check of a session now and print the results")
     check.add_argument("session")
-    selftest = sub.add_parser("selftest", help="prove each lab's checks fail before and pass after the reference solutions")
+    selftest = sub.add_parser(
+        "selftest", help="prove each lab's checks fail before and pass after the reference solutions"
+    )
     selftest.add_argument("labs", nargs="*", help="lab slugs or course/lab")
     selftest.add_argument("--all", action="store_true", help="every lab of every course")
     selftest.add_argument("--keep", action="store_true", help="leave the sandbox running when a lab fails")
@@ -43,8 +45,14 @@ def do_check(command, *, session, **options):
     for task in obj.lab.tasks.filter(is_archived=False).order_by("position"):
         try:
             attempt = checks.check_run(session=obj, task=task, kind=TaskAttempt.Kind.CLI, wait=30)
-            rows.append((task.slug, "pass" if attempt.passed else ("ERROR" if attempt.errored else "fail"),
-                         f"{attempt.duration_ms} ms", attempt.feedback))
+            rows.append(
+                (
+                    task.slug,
+                    "pass" if attempt.passed else ("ERROR" if attempt.errored else "fail"),
+                    f"{attempt.duration_ms} ms",
+                    attempt.feedback,
+                )
+            )
         except LabError as exc:
             rows.append((task.slug, "skipped", "", str(exc)))
     _table(command, ["task", "result", "time", "feedback"], rows)
@@ -61,8 +69,9 @@ class LabReport:
 def _selftest_user():
     from accounts.models import User
 
-    user, created = User.objects.get_or_create(username=SELFTEST_USER, defaults={"full_name": "Berth self-test",
-                                                                                  "is_staff": True})
+    user, created = User.objects.get_or_create(
+        username=SELFTEST_USER, defaults={"full_name": "Berth self-test", "is_staff": True}
+    )
     if created or not user.is_staff or not user.is_active:
         user.is_staff, user.is_active = True, True
         user.set_unusable_password()
@@ -76,9 +85,15 @@ def run_solution(session, task) -> tuple[bool, str]:
     if not task.solution_script.strip():
         return False, "no solution.sh"
     result = backend_for(session).exec(
-        session.container_id, ["timeout", "-k", "5", "180", "bash", "-s"], user=session.lab.check_user or "student",
-        stdin=task.solution_script.encode(), timeout=190, max_output=256 * 1024,
-        env={"HOME": "/home/student", "LANG": "C.UTF-8", "BERTH_TASK": task.slug}, workdir="/home/student")
+        session.container_id,
+        ["timeout", "-k", "5", "180", "bash", "-s"],
+        user=session.lab.check_user or "student",
+        stdin=task.solution_script.encode(),
+        timeout=190,
+        max_output=256 * 1024,
+        env={"HOME": "/home/student", "LANG": "C.UTF-8", "BERTH_TASK": task.slug},
+        workdir="/home/student",
+    )
     tail = result.output.decode(errors="replace").strip().splitlines()[-3:]
     return result.exit_code == 0, " | ".join(tail)[-300:]
 
@@ -118,13 +133,15 @@ def selftest_lab(lab, *, keep: bool = False) -> LabReport:
             post = checks.execute(session=session, task=task)
             ok = pre_ok and sol_ok and post.passed
             report.ok &= ok
-            report.rows.append((
-                task.slug,
-                "fails" if pre_ok else ("ERROR: " + pre.feedback if pre.errored else "PASSES BEFORE WORK"),
-                "ok" if sol_ok else f"FAILED: {sol_out}",
-                "passes" if post.passed else f"FAILS: {post.feedback}",
-                "ok" if ok else "FAIL",
-            ))
+            report.rows.append(
+                (
+                    task.slug,
+                    "fails" if pre_ok else ("ERROR: " + pre.feedback if pre.errored else "PASSES BEFORE WORK"),
+                    "ok" if sol_ok else f"FAILED: {sol_out}",
+                    "passes" if post.passed else f"FAILS: {post.feedback}",
+                    "ok" if ok else "FAIL",
+                )
+            )
         for task in tasks:  # later solutions must not undo earlier tasks
             final = checks.execute(session=session, task=task)
             if not final.passed:
@@ -143,7 +160,9 @@ def do_selftest(command, *, labs, all, keep, **options):
     from labs.models import Lab
 
     if all:
-        targets = list(Lab.objects.filter(is_archived=False).select_related("course").order_by("course__slug", "position"))
+        targets = list(
+            Lab.objects.filter(is_archived=False).select_related("course").order_by("course__slug", "position")
+        )
     elif labs:
         targets = [find_lab(ref) for ref in labs]
     else:

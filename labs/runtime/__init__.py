@@ -8,12 +8,32 @@ from __future__ import annotations
 
 import threading
 
-from .base import Backend, BackendUnavailable, ExecResult, FileContent, Handle, LabRuntimeError, SandboxError, SandboxGone, Stats
+from .base import (
+    Backend,
+    BackendUnavailable,
+    ExecResult,
+    FileContent,
+    Handle,
+    LabRuntimeError,
+    SandboxError,
+    SandboxGone,
+    Stats,
+)
 from .spec import RELAXABLE, SandboxSpec
 
 __all__ = [
-    "RELAXABLE", "Backend", "BackendUnavailable", "ExecResult", "FileContent", "Handle", "LabRuntimeError",
-    "SandboxError", "SandboxGone", "SandboxSpec", "Stats", "get_backend",
+    "RELAXABLE",
+    "Backend",
+    "BackendUnavailable",
+    "ExecResult",
+    "FileContent",
+    "Handle",
+    "LabRuntimeError",
+    "SandboxError",
+    "SandboxGone",
+    "SandboxSpec",
+    "Stats",
+    "get_backend",
 ]
 
 _backends: dict[tuple[str, str], Backend] = {}

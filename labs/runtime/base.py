@@ -90,9 +90,18 @@ class Backend(Protocol):
     def inspect(self, ref: str) -> Handle:
         """The sandbox's current state; raises SandboxGone."""
 
-    def exec(self, ref: str, cmd: list[str], *, user: str, stdin: bytes | None = None,
-             timeout: float = 10, max_output: int = 64 * 1024, env: dict | None = None,
-             workdir: str | None = None) -> ExecResult:
+    def exec(
+        self,
+        ref: str,
+        cmd: list[str],
+        *,
+        user: str,
+        stdin: bytes | None = None,
+        timeout: float = 10,
+        max_output: int = 64 * 1024,
+        env: dict | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
         """Run cmd in the sandbox, feeding stdin, killing it after `timeout` seconds."""
 
     def read_file(self, ref: str, path: str, *, max_bytes: int, user: str = "student") -> FileContent:

@@ -52,7 +52,7 @@ class DockerBackend:
             return fn(*args, **kwargs)
         except NotFound as exc:
             raise SandboxGone(str(exc.explanation or exc)) from exc
-        except (APIError, DockerException, requests.RequestException, ConnectionError, socket.timeout) as exc:
+        except (TimeoutError, APIError, DockerException, requests.RequestException, ConnectionError) as exc:
             if _transient(exc) or not isinstance(exc, APIError):
                 raise BackendUnavailable(f"Docker engine at {self.base_url}: {exc}") from exc
             raise SandboxError(str(exc.explanation or exc)) from exc
@@ -101,7 +101,9 @@ class DockerBackend:
             try:
                 container = self._call(self.client.containers.create, **config)
             except SandboxGone as exc:  # 404 on create = the image is missing
-                raise SandboxError(f"image {spec.image} is not on this Docker host; run manage.py build_lab_images") from exc
+                raise SandboxError(
+                    f"image {spec.image} is not on this Docker host; run manage.py build_lab_images"
+                ) from exc
             except SandboxError as exc:
                 if "Conflict" in str(exc) or "already in use" in str(exc):
                     container = self._find(spec.name)  # a concurrent start won the race: use its container
@@ -117,8 +119,9 @@ class DockerBackend:
     def _prepare(self, spec: SandboxSpec) -> None:
         if spec.cgroup_parent:
             try:
-                cgroups.ensure_parent(spec.cgroup_parent, memory_bytes=spec.memory_bytes, cpus=spec.cpus,
-                                      pids=spec.pids_limit)
+                cgroups.ensure_parent(
+                    spec.cgroup_parent, memory_bytes=spec.memory_bytes, cpus=spec.cpus, pids=spec.pids_limit
+                )
             except cgroups.CgroupError as exc:
                 raise SandboxError(f"cannot set up the lab's resource budget: {exc}") from exc
         if spec.network:
@@ -130,8 +133,14 @@ class DockerBackend:
         if any(n.name == name for n in existing):
             return
         try:
-            self._call(self.client.networks.create, name, driver="bridge", internal=True,
-                       labels={**labels, LABEL_KIND: "lab-network"}, check_duplicate=True)
+            self._call(
+                self.client.networks.create,
+                name,
+                driver="bridge",
+                internal=True,
+                labels={**labels, LABEL_KIND: "lab-network"},
+                check_duplicate=True,
+            )
         except SandboxError as exc:
             if "already exists" not in str(exc):
                 raise
@@ -195,12 +204,23 @@ class DockerBackend:
         except (SandboxGone, NotFound):
             pass
 
-    def exec(self, ref: str, cmd: list[str], *, user: str, stdin: bytes | None = None, timeout: float = 10,
-             max_output: int = 64 * 1024, env: dict | None = None, workdir: str | None = None) -> ExecResult:
+    def exec(
+        self,
+        ref: str,
+        cmd: list[str],
+        *,
+        user: str,
+        stdin: bytes | None = None,
+        timeout: float = 10,
+        max_output: int = 64 * 1024,
+        env: dict | None = None,
+        workdir: str | None = None,
+    ) -> ExecResult:
         started = time.monotonic()
         try:
-            exec_id = engine.exec_create(self.address, ref, cmd, user=user, tty=False, stdin=stdin is not None,
-                                         env=env, workdir=workdir)
+            exec_id = engine.exec_create(
+                self.address, ref, cmd, user=user, tty=False, stdin=stdin is not None, env=env, workdir=workdir
+            )
             sock, rest = engine.exec_start(self.address, exec_id, tty=False, timeout=timeout + 5)
         except engine.EngineHTTPError as exc:
             if exc.status == 404:
@@ -241,8 +261,9 @@ class DockerBackend:
             sock.close()
         duration = int((time.monotonic() - started) * 1000)
         if timed_out or truncated:
-            return ExecResult(exit_code=None, output=bytes(output), duration_ms=duration, timed_out=timed_out,
-                              truncated=truncated)
+            return ExecResult(
+                exit_code=None, output=bytes(output), duration_ms=duration, timed_out=timed_out, truncated=truncated
+            )
         exit_code = None
         for _ in range(50):  # the exit code lands a moment after the stream closes
             info = engine.exec_inspect(self.address, exec_id)
@@ -256,11 +277,18 @@ class DockerBackend:
         """Copy one file out of the sandbox through exec (the engine's archive API cannot see the
         tmpfs mounts where students work), as `user`, so only what that user may read comes out.
         Binary-safe; symbolic links are reported, not followed."""
-        script = ('f="$1"; if [ -L "$f" ]; then printf "L%s\\n" "$(readlink -- "$f")"; exit 0; fi; '
-                  '[ -f "$f" ] || { echo M; exit 0; }; [ -r "$f" ] || { echo U; exit 0; }; '
-                  'printf "F%s\\n" "$(stat -c %s -- "$f")"; head -c "$2" -- "$f"')
-        result = self.exec(ref, ["sh", "-c", script, "read_file", path, str(max_bytes)], user=user, timeout=15,
-                           max_output=max_bytes + 256)
+        script = (
+            'f="$1"; if [ -L "$f" ]; then printf "L%s\\n" "$(readlink -- "$f")"; exit 0; fi; '
+            '[ -f "$f" ] || { echo M; exit 0; }; [ -r "$f" ] || { echo U; exit 0; }; '
+            'printf "F%s\\n" "$(stat -c %s -- "$f")"; head -c "$2" -- "$f"'
+        )
+        result = self.exec(
+            ref,
+            ["sh", "-c", script, "read_file", path, str(max_bytes)],
+            user=user,
+            timeout=15,
+            max_output=max_bytes + 256,
+        )
         head, _, body = result.output.partition(b"\n")
         kind, value = head[:1], head[1:].decode(errors="replace")
         if result.exit_code != 0 or kind in (b"M", b""):
@@ -287,10 +315,16 @@ class DockerBackend:
             online = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
             percent = round(max(0.0, (total - previous[0]) / (system - previous[1]) * online * 100), 1)
         mem = raw.get("memory_stats", {})
-        inactive = (mem.get("stats") or {}).get("total_inactive_file") or (mem.get("stats") or {}).get("inactive_file") or 0
-        return Stats(cpu_percent=percent, memory_bytes=max(0, mem.get("usage", 0) - inactive),
-                     memory_limit=mem.get("limit", 0), pids=raw.get("pids_stats", {}).get("current", 0),
-                     sample=(total, system))
+        inactive = (
+            (mem.get("stats") or {}).get("total_inactive_file") or (mem.get("stats") or {}).get("inactive_file") or 0
+        )
+        return Stats(
+            cpu_percent=percent,
+            memory_bytes=max(0, mem.get("usage", 0) - inactive),
+            memory_limit=mem.get("limit", 0),
+            pids=raw.get("pids_stats", {}).get("current", 0),
+            sample=(total, system),
+        )
 
     def image_exists(self, image: str) -> bool:
         try:
@@ -298,7 +332,6 @@ class DockerBackend:
             return True
         except (SandboxGone, ImageNotFound):
             return False
-
 
     def remove_session_objects(self, session_id: str) -> dict:
         """Remove every container, network, volume and image tag labelled with the session (what
@@ -320,7 +353,7 @@ class DockerBackend:
             cgroups.remove_parent(parent)  # the lab's stop could not while its students' containers ran
         for network in self._call(self.client.networks.list, filters=filters):
             try:
-                for attached in (self._call(self.client.networks.get, network.id).attrs.get("Containers") or {}):
+                for attached in self._call(self.client.networks.get, network.id).attrs.get("Containers") or {}:
                     try:
                         self._call(network.disconnect, attached, force=True)
                     except (SandboxGone, SandboxError):
@@ -379,14 +412,19 @@ class DockerBackend:
         instance = {"label": [f"{LABEL_INSTANCE}={self.instance}"]}
         sessions = set()
         student = {"label": [f"{LABEL_INSTANCE}={self.instance}", f"{LABEL_KIND}=student"]}
-        for collection, filters in ((self.client.containers, {**student, "all": True}),
-                                    (self.client.networks, instance), (self.client.volumes, instance),
-                                    (self.client.images, instance)):
+        for collection, filters in (
+            (self.client.containers, {**student, "all": True}),
+            (self.client.networks, instance),
+            (self.client.volumes, instance),
+            (self.client.images, instance),
+        ):
             kwargs = {"filters": {"label": filters["label"]}}
             if filters.get("all"):
                 kwargs.update(all=True, sparse=True)
             for obj in self._call(collection.list, **kwargs):
-                labels = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}) if obj.attrs else {}
+                labels = (
+                    (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}) if obj.attrs else {}
+                )
                 session = labels.get(LABEL_SESSION)
                 if session and session not in live_session_ids:
                     sessions.add(session)
@@ -394,4 +432,3 @@ class DockerBackend:
             self.remove_session_objects(session)
             removed.append(session)
         return removed
-

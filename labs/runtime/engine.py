@@ -118,7 +118,7 @@ def _read_body(sock: socket.socket, headers: dict[str, str], rest: bytes) -> byt
                 return body
             while len(buf) < size + 2:
                 buf += sock.recv(65536)
-            body, buf = body + buf[:size], buf[size + 2:]
+            body, buf = body + buf[:size], buf[size + 2 :]
     while chunk := sock.recv(65536):
         rest += chunk
     return rest
@@ -135,10 +135,24 @@ def request(address: EngineAddress, method: str, path: str, body: dict | None = 
     return json.loads(data) if data.strip() else None
 
 
-def exec_create(address: EngineAddress, container: str, cmd: list[str], *, user: str, tty: bool, stdin: bool,
-                env: dict | None = None, workdir: str | None = None) -> str:
+def exec_create(
+    address: EngineAddress,
+    container: str,
+    cmd: list[str],
+    *,
+    user: str,
+    tty: bool,
+    stdin: bool,
+    env: dict | None = None,
+    workdir: str | None = None,
+) -> str:
     body = {
-        "AttachStdin": stdin, "AttachStdout": True, "AttachStderr": True, "Tty": tty, "Cmd": cmd, "User": user,
+        "AttachStdin": stdin,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "Tty": tty,
+        "Cmd": cmd,
+        "User": user,
         "Env": [f"{k}={v}" for k, v in (env or {}).items()],
     }
     if workdir:
@@ -146,7 +160,9 @@ def exec_create(address: EngineAddress, container: str, cmd: list[str], *, user:
     return request(address, "POST", f"/containers/{container}/exec", body)["Id"]
 
 
-def exec_start(address: EngineAddress, exec_id: str, *, tty: bool, timeout: float | None = 30) -> tuple[socket.socket, bytes]:
+def exec_start(
+    address: EngineAddress, exec_id: str, *, tty: bool, timeout: float | None = 30
+) -> tuple[socket.socket, bytes]:
     """Start an exec and return the hijacked socket and any stream bytes already read."""
     sock = connect(address, timeout)
     try:
@@ -177,8 +193,8 @@ class Demuxer:
             stream, size = self.buf[0], struct.unpack(">I", self.buf[4:8])[0]
             if len(self.buf) < 8 + size:
                 break
-            frames.append((stream, self.buf[8:8 + size]))
-            self.buf = self.buf[8 + size:]
+            frames.append((stream, self.buf[8 : 8 + size]))
+            self.buf = self.buf[8 + size :]
         return frames
 
 
@@ -222,10 +238,24 @@ async def arequest(address: EngineAddress, method: str, path: str, body: dict | 
     return json.loads(data) if data.strip() else None
 
 
-async def aexec_create(address: EngineAddress, container: str, cmd: list[str], *, user: str, tty: bool = True,
-                       stdin: bool = True, env: dict | None = None, workdir: str | None = None) -> str:
+async def aexec_create(
+    address: EngineAddress,
+    container: str,
+    cmd: list[str],
+    *,
+    user: str,
+    tty: bool = True,
+    stdin: bool = True,
+    env: dict | None = None,
+    workdir: str | None = None,
+) -> str:
     body = {
-        "AttachStdin": stdin, "AttachStdout": True, "AttachStderr": True, "Tty": tty, "Cmd": cmd, "User": user,
+        "AttachStdin": stdin,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "Tty": tty,
+        "Cmd": cmd,
+        "User": user,
         "Env": [f"{k}={v}" for k, v in (env or {}).items()],
     }
     if workdir:

@@ -315,7 +315,8 @@ def _debian_sources() -> tuple[str, str]:
 
 def _recipe_files(directory: Path) -> list[Path]:
     return sorted(
-        p for p in directory.rglob("*")
+        p
+        for p in directory.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", "~"))
     )
 
@@ -437,8 +438,15 @@ def _docker_build(
     network = os.environ.get("BERTH_IMAGE_BUILD_NETWORK") or None
     try:
         stream = client.api.build(
-            path=str(context), tag=spec.tag, labels=labels, rm=True, forcerm=True, pull=False,
-            nocache=nocache, decode=True, network_mode=network,
+            path=str(context),
+            tag=spec.tag,
+            labels=labels,
+            rm=True,
+            forcerm=True,
+            pull=False,
+            nocache=nocache,
+            decode=True,
+            network_mode=network,
         )
         for chunk in stream:
             if "error" in chunk:
@@ -555,8 +563,9 @@ def _rootfs_tarball(spec: ImageSpec, *, digest: str, refresh: bool, log: Log) ->
     log(f"[{spec.name}] {' '.join(cmd)}")
     tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
     env = {**os.environ, "PATH": os.environ.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin", "LC_ALL": "C"}
-    proc = subprocess.Popen(["sh", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            errors="replace")
+    proc = subprocess.Popen(
+        ["sh", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, errors="replace"
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         line = line.rstrip()
@@ -573,7 +582,12 @@ def _rootfs_tarball(spec: ImageSpec, *, digest: str, refresh: bool, log: Log) ->
 
 
 def _import_rootfs(
-    client: docker.DockerClient, spec: ImageSpec, *, tarball: Path, labels: dict[str, str], log: Log,
+    client: docker.DockerClient,
+    spec: ImageSpec,
+    *,
+    tarball: Path,
+    labels: dict[str, str],
+    log: Log,
 ) -> str:
     changes = [
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -605,8 +619,9 @@ def _adopt(client: docker.DockerClient, spec: ImageSpec, *, image_id: str, log: 
     digest = hashlib.sha256(f"adopted {image_id}".encode()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="berth-adopt-") as tmp:
         Path(tmp, "Dockerfile").write_text(f"FROM {image_id}\n")
-        new_id = _docker_build(client, spec, context=Path(tmp), labels=_labels_for(spec, digest, "adopted"),
-                               nocache=False, log=log)
+        new_id = _docker_build(
+            client, spec, context=Path(tmp), labels=_labels_for(spec, digest, "adopted"), nocache=False, log=log
+        )
     return new_id, digest
 
 
@@ -708,8 +723,9 @@ def build_all(
             started = time.monotonic()
             report(f"{spec.tag}: checking", done, total)
             try:
-                status, image_id, digest = _build_one(client, spec, ids=ids, force=force, report=report,
-                                                      done=done, total=total, log=log)
+                status, image_id, digest = _build_one(
+                    client, spec, ids=ids, force=force, report=report, done=done, total=total, log=log
+                )
             except docker.errors.APIError as exc:
                 raise ImageBuildError(spec.tag, exc.explanation or str(exc)) from exc
             except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
@@ -717,8 +733,15 @@ def build_all(
             for tag in spec.tags:
                 ids[tag] = image_id
             info = _inspect(client, image_id) or {}
-            result = BuildResult(spec.name, spec.tags, status, image_id, digest,
-                                 round(time.monotonic() - started, 2), int(info.get("Size") or 0))
+            result = BuildResult(
+                spec.name,
+                spec.tags,
+                status,
+                image_id,
+                digest,
+                round(time.monotonic() - started, 2),
+                int(info.get("Size") or 0),
+            )
             results.append(result)
             logger.info("image %s: %s (%.1fs)", spec.tag, status, result.seconds)
             report(f"{spec.tag}: {status}", done + 1, total)
@@ -742,8 +765,15 @@ def _parent_ids(client: docker.DockerClient, spec: ImageSpec, ids: dict) -> list
 
 
 def _build_one(
-    client: docker.DockerClient, spec: ImageSpec, *, ids: dict[str, str], force: bool, report: Progress,
-    done: int, total: int, log: Log,
+    client: docker.DockerClient,
+    spec: ImageSpec,
+    *,
+    ids: dict[str, str],
+    force: bool,
+    report: Progress,
+    done: int,
+    total: int,
+    log: Log,
 ) -> tuple[BuildStatus, str, str]:
     parent_ids = _parent_ids(client, spec, ids)
     missing = [ref for ref, pid in zip(spec.parents, parent_ids, strict=True) if pid is None]
@@ -801,7 +831,19 @@ def _remove_superseded(client: docker.DockerClient, image_ids: Iterable[str], *,
 
 
 __all__ = [
-    "ALLOWED_IMAGES", "IMAGE_SPECS", "BuildResult", "EngineUnavailable", "ImageBuildError", "ImageError",
-    "ImageSpec", "ImageSpecError", "ImageState", "build_all", "cache_dir", "check_images", "context_hash",
-    "image_specs", "load_specs",
+    "ALLOWED_IMAGES",
+    "IMAGE_SPECS",
+    "BuildResult",
+    "EngineUnavailable",
+    "ImageBuildError",
+    "ImageError",
+    "ImageSpec",
+    "ImageSpecError",
+    "ImageState",
+    "build_all",
+    "cache_dir",
+    "check_images",
+    "context_hash",
+    "image_specs",
+    "load_specs",
 ]

@@ -61,7 +61,7 @@ def container_config(spec: SandboxSpec) -> dict:
     relax = spec.relax
     tmpfs_opts = f"rw,exec,nosuid,nodev,size={spec.disk_bytes}"  # exec: students run their own scripts
     tmpfs = {
-        "/tmp": f"{tmpfs_opts},mode=1777",
+        "/tmp": f"{tmpfs_opts},mode=1777",  # noqa: S108 - inside the container
         LAB_HOME: f"{tmpfs_opts},uid={LAB_UID},gid={LAB_UID},mode=0755",
     }
     config: dict = {

@@ -1,11 +1,11 @@
 """An interactive TTY in a sandbox over the engine's exec API, for asyncio (no threads).
 
-    tty = await open_tty(base_url, container_id, ["tmux", "new-session", "-A", "-s", "main"],
-                         user="student", cols=120, rows=32)
-    data = await tty.read()          # b"" at end of stream
-    await tty.write(b"ls\\r")
-    await tty.resize(cols=100, rows=30)
-    await tty.close()
+tty = await open_tty(base_url, container_id, ["tmux", "new-session", "-A", "-s", "main"],
+                     user="student", cols=120, rows=32)
+data = await tty.read()          # b"" at end of stream
+await tty.write(b"ls\\r")
+await tty.resize(cols=100, rows=30)
+await tty.close()
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import asyncio
 import contextlib
 
 from . import engine
-from .base import BackendUnavailable, SandboxGone, SandboxError
+from .base import BackendUnavailable, SandboxError, SandboxGone
 
 
 class AsyncTty:
-    def __init__(self, address: engine.EngineAddress, exec_id: str, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter):
+    def __init__(
+        self, address: engine.EngineAddress, exec_id: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ):
         self.address, self.exec_id = address, exec_id
         self._reader, self._writer = reader, writer
         self.closed = False
@@ -58,12 +59,22 @@ class AsyncTty:
             await self._writer.wait_closed()
 
 
-async def open_tty(base_url: str, container: str, cmd: list[str], *, user: str, cols: int, rows: int,
-                   env: dict | None = None, workdir: str | None = None) -> AsyncTty:
+async def open_tty(
+    base_url: str,
+    container: str,
+    cmd: list[str],
+    *,
+    user: str,
+    cols: int,
+    rows: int,
+    env: dict | None = None,
+    workdir: str | None = None,
+) -> AsyncTty:
     address = engine.EngineAddress.parse(base_url)
     try:
-        exec_id = await engine.aexec_create(address, container, cmd, user=user, tty=True, stdin=True, env=env,
-                                            workdir=workdir)
+        exec_id = await engine.aexec_create(
+            address, container, cmd, user=user, tty=True, stdin=True, env=env, workdir=workdir
+        )
         reader, writer = await engine.aexec_start(address, exec_id, tty=True)
     except engine.EngineHTTPError as exc:
         if exc.status in (404, 409):

@@ -56,12 +56,16 @@ def test_student_types_in_the_lab_terminal_and_reloads(lab_url, demo, page):
     page.click(".term-pane .xterm-screen")
     page.keyboard.type("echo berth-$((6*7))")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000)
+    page.wait_for_function(
+        "document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000
+    )
     page.screenshot(path=str(ARTIFACTS / "lab-terminal.png"))
     page.reload()
     page.wait_for_selector(".term-pane .xterm-screen", timeout=20000)
     # the same tmux session: the previous output is still on the screen
-    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000)
+    page.wait_for_function(
+        "document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000
+    )
     page.screenshot(path=str(ARTIFACTS / "lab-terminal-after-reload.png"))
 
 
@@ -82,8 +86,9 @@ def test_task_turns_green_submit_grade_and_feedback(lab_url, demo, page, browser
     page.screenshot(path=str(ARTIFACTS / "lab-tasks-green.png"))
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#btn-submit")
-    page.wait_for_function("document.getElementById('submit-status').innerText.includes('Submitted version 1')",
-                           timeout=60000)
+    page.wait_for_function(
+        "document.getElementById('submit-status').innerText.includes('Submitted version 1')", timeout=60000
+    )
 
     teacher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     login(teacher, demo, "instructor", "berth-teach")
@@ -123,10 +128,13 @@ def test_instructor_opens_the_heatmap_and_observes_a_student(lab_url, demo, page
     teacher.click("text=Observe")
     teacher.wait_for_function(
         "document.querySelector('#observe-terminal .xterm-rows') && "
-        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('watched-by-teacher')", timeout=20000)
+        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('watched-by-teacher')",
+        timeout=20000,
+    )
     # the student keeps typing; the observer sees it live
     page.keyboard.type("echo second-line-live")
     page.keyboard.press("Enter")
     teacher.wait_for_function(
-        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('second-line-live')", timeout=20000)
+        "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('second-line-live')", timeout=20000
+    )
     teacher.screenshot(path=str(ARTIFACTS / "observe.png"))

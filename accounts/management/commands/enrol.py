@@ -37,6 +37,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"{len(preview.rows)} row(s) are fine (dry run: nothing changed)"))
             return
         outcome = enrolment.apply(cohort=cohort_obj, preview=preview)
-        self.stdout.write(self.style.SUCCESS(
-            f"{cohort_obj.name}: {len(outcome.created)} account(s) created (set-password emails sent), "
-            f"{len(outcome.enrolled)} enrolled, {len(outcome.unchanged)} already enrolled"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{cohort_obj.name}: {len(outcome.created)} account(s) created (set-password emails sent), "
+                f"{len(outcome.enrolled)} enrolled, {len(outcome.unchanged)} already enrolled"
+            )
+        )

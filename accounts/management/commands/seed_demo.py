@@ -32,12 +32,18 @@ class Command(BaseCommand):
         today = timezone.localdate()
         cohort_obj, _ = Cohort.objects.get_or_create(
             slug=cohort,
-            defaults={"course": course_obj, "name": "Demo cohort", "starts_on": today,
-                      "ends_on": today + datetime.timedelta(days=90), "join_code": "DEMO2026"},
+            defaults={
+                "course": course_obj,
+                "name": "Demo cohort",
+                "starts_on": today,
+                "ends_on": today + datetime.timedelta(days=90),
+                "join_code": "DEMO2026",
+            },
         )
         for username, name, password, role in DEMO_USERS:
-            user, _ = User.objects.get_or_create(username=username, defaults={"full_name": name,
-                                                                              "email": f"{username}@example.com"})
+            user, _ = User.objects.get_or_create(
+                username=username, defaults={"full_name": name, "email": f"{username}@example.com"}
+            )
             user.full_name = name
             user.set_password(password)
             if role == "admin":

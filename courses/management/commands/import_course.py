@@ -25,9 +25,11 @@ class Command(BaseCommand):
             for problem in exc.problems:
                 self.stderr.write(f"  {problem}")
             raise CommandError("import failed") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {result.course.title}: {len(result.created)} created, {len(result.updated)} updated, "
-            f"{result.unchanged} unchanged, {len(result.archived)} archived in {bar.elapsed:.1f}s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {result.course.title}: {len(result.created)} created, {len(result.updated)} updated, "
+                f"{result.unchanged} unchanged, {len(result.archived)} archived in {bar.elapsed:.1f}s"
+            )
+        )
         for item in result.archived:
             self.stdout.write(f"  archived {item} (kept for students' history)")

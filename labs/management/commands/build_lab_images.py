@@ -26,8 +26,13 @@ class Command(BaseCommand):
             out = self.stdout._out
             bar = ProgressBar(out, label="images")
             log = (lambda line: out.write(line + "\n")) if verbose_build else None
-            results = images.build_all(client=client, only=names or None, force=force,
-                                       progress=lambda step, done, total: bar(done, total, step), log=log)
+            results = images.build_all(
+                client=client,
+                only=names or None,
+                force=force,
+                progress=lambda step, done, total: bar(done, total, step),
+                log=log,
+            )
         except images.ImageError as exc:
             raise CommandError(str(exc)) from exc
         finally:

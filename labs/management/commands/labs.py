@@ -18,8 +18,11 @@ def find_session(ref: str) -> LabSession:
     ref = ref.strip().lower().replace("-", "")
     if len(ref) < 6:
         raise CommandError("give at least 6 characters of the session id")
-    matches = [s for s in LabSession.objects.select_related("lab", "user", "host").order_by("-requested_at")[:5000]
-               if s.id.hex.startswith(ref)]
+    matches = [
+        s
+        for s in LabSession.objects.select_related("lab", "user", "host").order_by("-requested_at")[:5000]
+        if s.id.hex.startswith(ref)
+    ]
     if not matches:
         raise CommandError(f"no session {ref}")
     if len(matches) > 1:
@@ -91,8 +94,10 @@ class Command(BaseCommand):
             left = ""
             if s.state == LabSession.State.RUNNING and s.expires_at:
                 left = f"{max(0, int((s.expires_at - now).total_seconds() // 60))}m"
-            self.stdout.write(f"{s.short_id:<14}{s.user.username[:15]:<16}{s.lab.slug[:25]:<26}{s.state:<14}"
-                              f"{(s.host.name if s.host else '-')[:9]:<10}{(s.container_id[:12] or '-'):<14}{left:>7}")
+            self.stdout.write(
+                f"{s.short_id:<14}{s.user.username[:15]:<16}{s.lab.slug[:25]:<26}{s.state:<14}"
+                f"{(s.host.name if s.host else '-')[:9]:<10}{(s.container_id[:12] or '-'):<14}{left:>7}"
+            )
 
     def do_start(self, *, user, lab, timeout, **options):
         person = User.objects.filter(Q(username=user) | Q(email__iexact=user)).first()
@@ -145,5 +150,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  removed stray container {name}")
         for session_id in result["failed"]:
             self.stdout.write(f"  session {session_id}: container gone, marked failed")
-        self.stdout.write(self.style.SUCCESS(
-            f"reconciled: {len(result['removed'])} removed, {len(result['failed'])} marked failed"))
+        self.stdout.write(
+            self.style.SUCCESS(f"reconciled: {len(result['removed'])} removed, {len(result['failed'])} marked failed")
+        )

@@ -18,15 +18,23 @@ REAL_COURSE = Path(__file__).resolve().parents[3] / "content" / "docker-crash-co
 
 
 def counts():
-    return (Course.objects.count(), Module.objects.count(), Lesson.objects.count(), Lab.objects.count(),
-            Task.objects.count())
+    return (
+        Course.objects.count(),
+        Module.objects.count(),
+        Lesson.objects.count(),
+        Lab.objects.count(),
+        Task.objects.count(),
+    )
 
 
 def test_import_creates_everything_in_order(tmp_path):
     course = factories.import_mini_course(tmp_path)
     lessons = list(Lesson.objects.filter(course=course).order_by("sequence"))
     assert [(lesson.module.slug, lesson.slug, lesson.sequence) for lesson in lessons] == [
-        ("basics", "hello", 1), ("basics", "second", 2), ("more", "more", 3)]
+        ("basics", "hello", 1),
+        ("basics", "second", 2),
+        ("more", "more", 3),
+    ]
     hello = lessons[0]
     # internal links are rewritten to lesson URLs (anchors kept)
     assert 'href="/courses/mini/second/#part-two"' in hello.body_html
@@ -85,7 +93,8 @@ def test_bad_content_changes_nothing(tmp_path):
     with pytest.raises(ContentError) as info:
         course_import(path=root)
     assert [str(p) for p in info.value.problems] == [
-        "mini/01-basics/02-second.md:9: link to '../02-more/99-nowhere.md' does not point to a lesson of this course"]
+        "mini/01-basics/02-second.md:9: link to '../02-more/99-nowhere.md' does not point to a lesson of this course"
+    ]
     assert counts() == before
     assert Lesson.objects.get(slug="hello").title == title_before
 

@@ -53,8 +53,9 @@ class DockerLab:
 
     def sh(self, command: str, *, timeout: float = 60, user: str = "student"):
         """Run a shell command in the lab as the student (bash -lc), like typing it in the terminal."""
-        return self.backend.exec(self.container_id, ["bash", "-lc", command], user=user, timeout=timeout,
-                                 max_output=512 * 1024)
+        return self.backend.exec(
+            self.container_id, ["bash", "-lc", command], user=user, timeout=timeout, max_output=512 * 1024
+        )
 
     def ok(self, command: str, *, timeout: float = 60) -> str:
         result = self.sh(command, timeout=timeout)

@@ -24,9 +24,11 @@ def two_labs(gateway, transactional_db):
 def test_same_names_do_not_collide_and_others_are_invisible(two_labs):
     alice, bob = two_labs
     alice.ok("docker run -d --name web -p 8080:80 nginx && docker volume create data && docker network create appnet")
-    bob.ok("mkdir -p ~/s && echo bob > ~/s/index.html && "
-           "docker run -d --name web -p 8080:80 -v ~/s:/usr/share/nginx/html:ro nginx && "
-           "docker volume create data && docker network create appnet")
+    bob.ok(
+        "mkdir -p ~/s && echo bob > ~/s/index.html && "
+        "docker run -d --name web -p 8080:80 -v ~/s:/usr/share/nginx/html:ro nginx && "
+        "docker volume create data && docker network create appnet"
+    )
     assert "Welcome to nginx" in alice.ok("curl -sf localhost:8080")
     assert bob.ok("curl -sf localhost:8080").strip() == "bob"
     for lab in (alice, bob):
@@ -36,8 +38,13 @@ def test_same_names_do_not_collide_and_others_are_invisible(two_labs):
 
     # Alice's container by its host id (and id prefix) is not there for Bob
     alice_id = alice.ok("docker inspect -f '{{.Id}}' web").strip()
-    for command in (f"docker container inspect {alice_id}", f"docker exec {alice_id} true",
-                    f"docker logs {alice_id}", f"docker stop {alice_id[:12]}", f"docker rm {alice_id}"):
+    for command in (
+        f"docker container inspect {alice_id}",
+        f"docker exec {alice_id} true",
+        f"docker logs {alice_id}",
+        f"docker stop {alice_id[:12]}",
+        f"docker rm {alice_id}",
+    ):
         out = bob.fails(command)
         assert "No such container" in out, f"$ {command}\n{out}"
     assert alice.ok("docker inspect -f '{{.State.Running}}' web").strip() == "true"
@@ -67,8 +74,10 @@ def test_same_names_do_not_collide_and_others_are_invisible(two_labs):
         api.close()
 
     # Alice's images are hers: Bob can neither use nor see them
-    alice.ok("mkdir -p ~/a && printf 'FROM busybox\\nCMD echo alice\\n' > ~/a/Dockerfile && docker build -q -t mine ~/a",
-             timeout=120)
+    alice.ok(
+        "mkdir -p ~/a && printf 'FROM busybox\\nCMD echo alice\\n' > ~/a/Dockerfile && docker build -q -t mine ~/a",
+        timeout=120,
+    )
     out = bob.fails(f"docker run --rm {alice.prefix.lower()}/mine:latest")
     assert "this lab cannot download images" in out
     assert "mine" not in bob.ok("docker images --format '{{.Repository}}'").split()
@@ -76,11 +85,14 @@ def test_same_names_do_not_collide_and_others_are_invisible(two_labs):
 
 def test_ending_a_session_removes_everything_it_made(two_labs):
     alice, bob = two_labs
-    bob.ok("mkdir -p ~/site ~/app && echo hi > ~/site/index.html && "
-           "printf 'FROM busybox\\nRUN echo x > /x\\n' > ~/app/Dockerfile && docker build -q -t app ~/app && "
-           "docker tag busybox mybusybox && docker network create net1 && docker volume create vol1 && "
-           "docker run -d --name web -p 8080:80 --network net1 -v ~/site:/usr/share/nginx/html -v vol1:/v nginx && "
-           "docker run -d --name cache redis:7.0 && docker create --name idle app", timeout=120)
+    bob.ok(
+        "mkdir -p ~/site ~/app && echo hi > ~/site/index.html && "
+        "printf 'FROM busybox\\nRUN echo x > /x\\n' > ~/app/Dockerfile && docker build -q -t app ~/app && "
+        "docker tag busybox mybusybox && docker network create net1 && docker volume create vol1 && "
+        "docker run -d --name web -p 8080:80 --network net1 -v ~/site:/usr/share/nginx/html -v vol1:/v nginx && "
+        "docker run -d --name cache redis:7.0 && docker create --name idle app",
+        timeout=120,
+    )
     made = bob.host_objects()  # with the lab container and its network
     assert len(made["containers"]) == 4 and len(made["volumes"]) == 2 and len(made["networks"]) == 2
     assert f"{bob.prefix.lower()}/mybusybox:latest" in made["images"]
@@ -92,8 +104,11 @@ def test_ending_a_session_removes_everything_it_made(two_labs):
 
 def test_reconciler_removes_what_a_vanished_session_made(two_labs):
     alice, bob = two_labs
-    bob.ok("docker network create net1 && docker volume create vol1 && "
-           "docker run -d --name web --network net1 -v vol1:/v busybox sleep 600", timeout=60)
+    bob.ok(
+        "docker network create net1 && docker volume create vol1 && "
+        "docker run -d --name web --network net1 -v vol1:/v busybox sleep 600",
+        timeout=60,
+    )
     # the session ends without a teardown (a worker lost, say): only the reconciler can clean up
     LabSession.objects.filter(pk=bob.session.pk).update(state=LabSession.State.STOPPED)
     result = services.lab_sessions_reconcile()

@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 def runsc_works() -> str | None:
     """None when `runsc` runs a container on this engine; otherwise why not."""
     try:
-        result = subprocess.run(["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", "busybox", "true"],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            ["docker", "run", "--rm", "--runtime", "runsc", "--network", "none", "busybox", "true"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     return None if result.returncode == 0 else result.stderr.strip().splitlines()[0][:200]
@@ -57,7 +61,8 @@ def test_lab_containers_can_run_under_gvisor(transactional_db, settings, eager_c
     assert session.state == "running", session.error
     host = engine_cleanup.client.containers.get(session.container_id).attrs["HostConfig"]
     assert host["Runtime"] == "runsc" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
-    result = engine_cleanup.exec(session.container_id, ["sh", "-c", "dmesg 2>/dev/null | head -1; id -u"],
-                                 user="student")
+    result = engine_cleanup.exec(
+        session.container_id, ["sh", "-c", "dmesg 2>/dev/null | head -1; id -u"], user="student"
+    )
     assert result.exit_code == 0 and result.output.strip().endswith(b"1000")
     services.lab_session_stop(session=session)

@@ -26,8 +26,10 @@ def _answers(path) -> bool:
 
 
 def test_restart_re_serves_sessions_and_keeps_ports_and_binds(docker_lab, gateway):
-    docker_lab.ok("mkdir -p ~/site && echo before > ~/site/index.html && "
-                  "docker run -d --name web -p 8080:80 -v ~/site:/usr/share/nginx/html nginx")
+    docker_lab.ok(
+        "mkdir -p ~/site && echo before > ~/site/index.html && "
+        "docker run -d --name web -p 8080:80 -v ~/site:/usr/share/nginx/html nginx"
+    )
     assert docker_lab.ok("curl -sf localhost:8080").strip() == "before"
     gateway.stop()
     assert not _answers(docker_lab.socket)

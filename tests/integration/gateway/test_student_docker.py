@@ -14,13 +14,18 @@ pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def clean_world(docker_lab):
     yield
-    docker_lab.sh("docker rm -f $(docker ps -aq) >/dev/null 2>&1; docker network prune -f >/dev/null 2>&1; "
-                  "docker volume prune -f >/dev/null 2>&1; docker image prune -af >/dev/null 2>&1; true", timeout=60)
+    docker_lab.sh(
+        "docker rm -f $(docker ps -aq) >/dev/null 2>&1; docker network prune -f >/dev/null 2>&1; "
+        "docker volume prune -f >/dev/null 2>&1; docker image prune -af >/dev/null 2>&1; true",
+        timeout=60,
+    )
 
 
 def test_socket_is_the_standard_one_and_usable_by_student(docker_lab):
-    out = docker_lab.ok("readlink /var/run/docker.sock; stat -c '%a %U' /run/berth/docker.sock; id -un; "
-                        "docker version --format '{{.Server.APIVersion}}'")
+    out = docker_lab.ok(
+        "readlink /var/run/docker.sock; stat -c '%a %U' /run/berth/docker.sock; id -un; "
+        "docker version --format '{{.Server.APIVersion}}'"
+    )
     assert out.split() == ["/run/berth/docker.sock", "666", "root", "student", "1.41"]
 
 
@@ -76,17 +81,26 @@ def test_attach_exec_logs_and_a_tty(docker_lab):
 
 
 def test_build_tag_run_and_build_from_own_image(docker_lab):
-    docker_lab.ok("mkdir -p ~/app && cd ~/app && printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' "
-                  "> Dockerfile && docker build -t myapp .", timeout=120)
+    docker_lab.ok(
+        "mkdir -p ~/app && cd ~/app && printf 'FROM busybox\\nRUN echo built > /built\\nCMD cat /built\\n' "
+        "> Dockerfile && docker build -t myapp .",
+        timeout=120,
+    )
     assert docker_lab.ok("docker run --rm myapp").strip() == "built"
-    out = docker_lab.ok("cd ~/app && printf 'FROM myapp\\nCMD echo second; cat /built\\n' > Dockerfile.two && "
-                        "docker build -t myapp:two -f Dockerfile.two .", timeout=120)
+    out = docker_lab.ok(
+        "cd ~/app && printf 'FROM myapp\\nCMD echo second; cat /built\\n' > Dockerfile.two && "
+        "docker build -t myapp:two -f Dockerfile.two .",
+        timeout=120,
+    )
     assert "Successfully tagged myapp:two" in out and docker_lab.prefix not in out
     assert docker_lab.ok("docker run --rm myapp:two").split() == ["second", "built"]
     # multi-stage: stage names stay stage names
-    docker_lab.ok("cd ~/app && printf 'FROM busybox AS base\\nRUN echo one > /one\\nFROM myapp\\n"
-                  "COPY --from=base /one /one\\nCMD cat /one /built\\n' > Dockerfile.multi && "
-                  "docker build -q -t multi -f Dockerfile.multi .", timeout=120)
+    docker_lab.ok(
+        "cd ~/app && printf 'FROM busybox AS base\\nRUN echo one > /one\\nFROM myapp\\n"
+        "COPY --from=base /one /one\\nCMD cat /one /built\\n' > Dockerfile.multi && "
+        "docker build -q -t multi -f Dockerfile.multi .",
+        timeout=120,
+    )
     assert docker_lab.ok("docker run --rm multi").split() == ["one", "built"]
     listed = docker_lab.ok("docker images --format '{{.Repository}}:{{.Tag}}'").split()
     assert {"myapp:latest", "myapp:two", "multi:latest", "busybox:latest"} <= set(listed)
@@ -99,10 +113,12 @@ def test_build_tag_run_and_build_from_own_image(docker_lab):
 
 
 def test_build_refuses_images_it_may_not_use(docker_lab):
-    docker_lab.ok("mkdir -p ~/bad && cd ~/bad && printf 'FROM alpine\\n' > Dockerfile.a && "
-                  "printf 'FROM berthtest-0123456789ab/secret\\n' > Dockerfile.b && "
-                  "printf 'ARG BASE=alpine\\nFROM $BASE\\n' > Dockerfile.c && "
-                  "printf 'FROM busybox\\nCOPY --from=redis:unknown /x /x\\n' > Dockerfile.d")
+    docker_lab.ok(
+        "mkdir -p ~/bad && cd ~/bad && printf 'FROM alpine\\n' > Dockerfile.a && "
+        "printf 'FROM berthtest-0123456789ab/secret\\n' > Dockerfile.b && "
+        "printf 'ARG BASE=alpine\\nFROM $BASE\\n' > Dockerfile.c && "
+        "printf 'FROM busybox\\nCOPY --from=redis:unknown /x /x\\n' > Dockerfile.d"
+    )
     for name in "abcd":
         out = docker_lab.fails(f"cd ~/bad && docker build -f Dockerfile.{name} .")
         assert "this lab cannot download images" in out, out
@@ -176,7 +192,9 @@ def test_bind_mount_from_home_into_nginx(docker_lab):
     assert docker_lab.ok("curl -sf localhost:8081").strip() == "changed"
     # --mount, a file, and /tmp
     docker_lab.ok("echo tmpfile > /tmp/note.txt")
-    out = docker_lab.ok("docker run --rm --mount type=bind,src=/tmp/note.txt,dst=/note.txt,readonly busybox cat /note.txt")
+    out = docker_lab.ok(
+        "docker run --rm --mount type=bind,src=/tmp/note.txt,dst=/note.txt,readonly busybox cat /note.txt"
+    )
     assert out.strip() == "tmpfile"
     # the student sees their own path, not the gateway's
     mounts = json.loads(docker_lab.ok("docker inspect -f '{{json .Mounts}}' site"))
@@ -190,7 +208,7 @@ def test_lists_show_only_the_sessions_objects(docker_lab):
     assert images <= set(docker_lab.policy["base_images"])
     info = json.loads(docker_lab.ok("docker info --format '{{json .}}'"))
     assert info["Name"] == "berth-lab" and info["Containers"] == 0 and not info["HttpProxy"]
-    assert info["MemTotal"] == 1024 ** 3
+    assert info["MemTotal"] == 1024**3
 
 
 def test_refusals_have_clear_messages(docker_lab):
@@ -223,7 +241,7 @@ def test_limits_are_forced_on_every_container(docker_lab):
     docker_lab.ok("docker run -d --name capped --restart always -m 4g busybox sleep 300")
     host = docker_lab.backend.client.containers.get(f"{docker_lab.prefix}-capped").attrs["HostConfig"]
     assert host["CgroupParent"] == docker_lab.policy["cgroup_parent"]
-    assert host["Memory"] == host["MemorySwap"] == 1024 ** 3
+    assert host["Memory"] == host["MemorySwap"] == 1024**3
     assert host["PidsLimit"] == 512 and host["Privileged"] is False
     assert "no-new-privileges" in host["SecurityOpt"]
     assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "1", "max-size": "1m"}}

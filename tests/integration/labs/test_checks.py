@@ -103,7 +103,10 @@ def test_continuous_checks_complete_tasks_and_the_lesson(running, lab_env):
     assert checks.check_auto(session_id=running.id)[0].passed is False
     sh(running, "echo hello > ~/notes.txt")  # what the student types in the terminal
     attempts = checks.check_auto(session_id=running.id)
-    assert [(a.task.slug, a.passed, a.kind) for a in attempts] == [("make-file", True, "auto"), ("say-hello", True, "auto")]
+    assert [(a.task.slug, a.passed, a.kind) for a in attempts] == [
+        ("make-file", True, "auto"),
+        ("say-hello", True, "auto"),
+    ]
     lesson = running.lab.lesson
     progress = LessonProgress.objects.get(user=running.user, lesson=lesson)
     assert progress.completed_at is not None and progress.completed_by == "lab"

@@ -32,8 +32,11 @@ def host_is_responsive(backend) -> float:
 
 
 def test_fork_bomb_hits_the_pids_limit(sandbox):
-    result = sandbox("ulimit -u unlimited 2>/dev/null; bomb() { bomb | bomb & }; bomb; sleep 5; "
-                     "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids/pids.current 2>/dev/null", timeout=30)
+    result = sandbox(
+        "ulimit -u unlimited 2>/dev/null; bomb() { bomb | bomb & }; bomb; sleep 5; "
+        "cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids/pids.current 2>/dev/null",
+        timeout=30,
+    )
     container = sandbox.backend.client.containers.get(sandbox.session.container_id)
     pids = container.attrs["HostConfig"]["PidsLimit"]
     stats = container.stats(stream=False)
@@ -69,8 +72,10 @@ def test_no_network_but_loopback(sandbox):
 
 
 def test_no_docker_socket_and_no_privilege_escalation(sandbox):
-    result = sandbox("test -e /var/run/docker.sock && echo SOCKET; test -e /run/docker.sock && echo SOCKET; "
-                     "grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status; id -u")
+    result = sandbox(
+        "test -e /var/run/docker.sock && echo SOCKET; test -e /run/docker.sock && echo SOCKET; "
+        "grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status; id -u"
+    )
     out = result.output.decode()
     assert "SOCKET" not in out
     assert "CapEff:\t0000000000000000" in out and "CapPrm:\t0000000000000000" in out
@@ -79,9 +84,11 @@ def test_no_docker_socket_and_no_privilege_escalation(sandbox):
 
 
 def test_mount_unshare_and_raw_sockets_fail(sandbox):
-    result = sandbox("mount -t tmpfs none /mnt 2>&1; echo mount=$?; unshare -Ur true 2>&1; echo unshare=$?; "
-                     "unshare -n true 2>&1; echo unshare_net=$?; "
-                     "echo x | socat - IP4-SENDTO:127.0.0.1:1 2>&1; echo raw=$?")
+    result = sandbox(
+        "mount -t tmpfs none /mnt 2>&1; echo mount=$?; unshare -Ur true 2>&1; echo unshare=$?; "
+        "unshare -n true 2>&1; echo unshare_net=$?; "
+        "echo x | socat - IP4-SENDTO:127.0.0.1:1 2>&1; echo raw=$?"
+    )
     out = result.output.decode()
     for key in ("mount", "unshare", "unshare_net", "raw"):
         assert f"{key}=0" not in out, out
@@ -89,9 +96,11 @@ def test_mount_unshare_and_raw_sockets_fail(sandbox):
 
 
 def test_setuid_binaries_do_not_grant_root(sandbox):
-    result = sandbox("find / -xdev -perm -4000 -type f 2>/dev/null | wc -l; "
-                     "cp /bin/bash /tmp/sh && chmod u+s /tmp/sh && /tmp/sh -p -c 'id -u'; "
-                     "su -c 'id -u' root </dev/null 2>&1 | tail -1")
+    result = sandbox(
+        "find / -xdev -perm -4000 -type f 2>/dev/null | wc -l; "
+        "cp /bin/bash /tmp/sh && chmod u+s /tmp/sh && /tmp/sh -p -c 'id -u'; "
+        "su -c 'id -u' root </dev/null 2>&1 | tail -1"
+    )
     lines = result.output.decode().split("\n")
     assert lines[0] == "0"  # no setuid binaries in the image
     assert lines[1] == "1000"  # a setuid copy made by the student runs as the student

@@ -143,9 +143,19 @@ def test_specs_build_parents_first_and_allow_every_tag():
             parent = next(s for s in images.IMAGE_SPECS if ref in s.tags)
             assert order.index(parent.name) < order.index(spec.name), f"{spec.name} builds before {parent.name}"
     assert set(images.ALLOWED_IMAGES) == {
-        "debian:bookworm-slim", "debian:12", "busybox:1.35", "busybox:latest", "hello-world:latest",
-        "nginx:1.22", "nginx:latest", "redis:7.0", "redis:latest", "python:3.11-slim", "gcc:12",
-        "berth/lab-base:1", "berth/lab-docker:1",
+        "debian:bookworm-slim",
+        "debian:12",
+        "busybox:1.35",
+        "busybox:latest",
+        "hello-world:latest",
+        "nginx:1.22",
+        "nginx:latest",
+        "redis:7.0",
+        "redis:latest",
+        "python:3.11-slim",
+        "gcc:12",
+        "berth/lab-base:1",
+        "berth/lab-docker:1",
     }
     assert len(images.ALLOWED_IMAGES) == len(set(images.ALLOWED_IMAGES))
 
@@ -155,8 +165,13 @@ def test_context_hash_follows_files_host_files_and_parents(tmp_path: Path):
     shutil.copytree(images.IMAGES_DIR / "nginx", recipe)
     host_file = tmp_path / "host-binary"
     host_file.write_bytes(b"v1")
-    spec = images.ImageSpec(name="thing", tags=("thing:1",), directory=recipe, parents=("debian:bookworm-slim",),
-                            host_files=(("binary", str(host_file)),))
+    spec = images.ImageSpec(
+        name="thing",
+        tags=("thing:1",),
+        directory=recipe,
+        parents=("debian:bookworm-slim",),
+        host_files=(("binary", str(host_file)),),
+    )
     base = images.context_hash(spec, ["sha256:aaa"])
     assert images.context_hash(spec, ["sha256:aaa"]) == base
     assert images.context_hash(spec, ["sha256:bbb"]) != base  # a rebuilt parent rebuilds its children
@@ -307,8 +322,10 @@ def test_lab_base_runs_hardened_with_a_fresh_home(run):
     sh(container, "ping -c1 -W2 127.0.0.1")  # no file capabilities: works with cap_drop ALL
     # The terminal: berth-shell attaches to (or creates) the tmux session "main".
     container.exec_run(["berth-shell"], user="student", tty=True, detach=True, environment={"HOME": HOME})
-    wait_for(lambda: container.exec_run(["tmux", "has-session", "-t", "main"], user="student").exit_code == 0,
-             what="the tmux session")
+    wait_for(
+        lambda: container.exec_run(["tmux", "has-session", "-t", "main"], user="student").exit_code == 0,
+        what="the tmux session",
+    )
 
     def screen() -> str:
         return sh(container, "tmux capture-pane -p -t main", user="student")
@@ -335,8 +352,10 @@ def test_lab_docker_has_the_cli_and_compose(run):
     assert sh(container, "docker --version").startswith("Docker version 20.10")
     metadata = json.loads(sh(container, "/usr/libexec/docker/cli-plugins/docker-compose docker-cli-plugin-metadata"))
     assert metadata["SchemaVersion"] == "0.1.0" and metadata["Vendor"] and metadata["Version"].startswith("1.29")
-    assert sh(container, "readlink /usr/local/lib/docker/cli-plugins/docker-compose").strip() == \
-        "/usr/libexec/docker/cli-plugins/docker-compose"
+    assert (
+        sh(container, "readlink /usr/local/lib/docker/cli-plugins/docker-compose").strip()
+        == "/usr/libexec/docker/cli-plugins/docker-compose"
+    )
     assert "compose*" in sh(container, "docker --help")  # the CLI found and accepted the plugin
     assert "docker-compose version 1.29" in sh(container, "docker compose version")
     assert "docker-compose version 1.29" in sh(container, "docker-compose version")

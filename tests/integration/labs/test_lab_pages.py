@@ -21,9 +21,13 @@ def test_lab_page_and_start_stop_over_http(client, lab_env):
     assert response.status_code == 201
     session = response.json()["session"]
     assert session["state"] == "running" and session["extensions_left"] == 1
-    response = client.post(reverse("labs:session-action", args=[session["id"], "extend"]), HTTP_ACCEPT="application/json")
+    response = client.post(
+        reverse("labs:session-action", args=[session["id"], "extend"]), HTTP_ACCEPT="application/json"
+    )
     assert response.json()["session"]["extensions_left"] == 0
-    response = client.post(reverse("labs:session-action", args=[session["id"], "extend"]), HTTP_ACCEPT="application/json")
+    response = client.post(
+        reverse("labs:session-action", args=[session["id"], "extend"]), HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 409 and "cannot be extended" in response.json()["error"]
     response = client.post(reverse("labs:session-action", args=[session["id"], "stop"]), HTTP_ACCEPT="application/json")
     assert response.json()["session"]["state"] == "stopping"  # the container is removed by a task
@@ -33,13 +37,18 @@ def test_lab_page_and_start_stop_over_http(client, lab_env):
 def test_another_student_cannot_see_stop_or_extend(client, lab_env):
     alice, bob = lab_env["alice"], lab_env["bob"]
     client.force_login(alice)
-    session_id = client.post(reverse("labs:start", args=["mini", "first"]), HTTP_ACCEPT="application/json").json()["session"]["id"]
+    session_id = client.post(reverse("labs:start", args=["mini", "first"]), HTTP_ACCEPT="application/json").json()[
+        "session"
+    ]["id"]
     client.force_login(bob)
     for action in ("stop", "extend", "reset"):
         assert client.post(reverse("labs:session-action", args=[session_id, action])).status_code == 404
     assert client.get(reverse("labs:session", args=[session_id])).status_code == 404
     # indistinguishable from a session that does not exist
-    assert client.post(reverse("labs:session-action", args=["4e7f2a7e-0000-4000-8000-000000000000", "stop"])).status_code == 404
+    assert (
+        client.post(reverse("labs:session-action", args=["4e7f2a7e-0000-4000-8000-000000000000", "stop"])).status_code
+        == 404
+    )
     assert LabSession.objects.get(pk=session_id).state == "running"
 
 
@@ -58,8 +67,9 @@ async def test_status_socket_pushes_state_changes(lab_env):
 
     alice, lab = lab_env["alice"], lab_env["lab"]
     # Without a session cookie the user is anonymous: refused with 4404.
-    communicator = WebsocketCommunicator(application, "/ws/labs/mini/first/status/",
-                                         headers=[(b"origin", b"http://127.0.0.1")])
+    communicator = WebsocketCommunicator(
+        application, "/ws/labs/mini/first/status/", headers=[(b"origin", b"http://127.0.0.1")]
+    )
     connected, code = await communicator.connect()
     assert not connected and code == 4404
 
@@ -68,8 +78,9 @@ async def test_status_socket_pushes_state_changes(lab_env):
     web = Client()
     await sync_to_async(web.force_login)(alice)
     cookie = f"sessionid={web.cookies['sessionid'].value}".encode()
-    communicator = WebsocketCommunicator(application, "/ws/labs/mini/first/status/",
-                                         headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+    communicator = WebsocketCommunicator(
+        application, "/ws/labs/mini/first/status/", headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)]
+    )
     connected, _ = await communicator.connect()
     assert connected
     first = await communicator.receive_json_from(timeout=5)
@@ -92,14 +103,16 @@ async def test_status_socket_refuses_foreign_origin_and_strangers(lab_env):
     web = Client()
     await sync_to_async(web.force_login)(outsider)
     cookie = f"sessionid={web.cookies['sessionid'].value}".encode()
-    communicator = WebsocketCommunicator(application, "/ws/labs/mini/first/status/",
-                                         headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+    communicator = WebsocketCommunicator(
+        application, "/ws/labs/mini/first/status/", headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)]
+    )
     connected, code = await communicator.connect()
     assert not connected and code == 4404
     await sync_to_async(web.force_login)(lab_env["alice"])
     cookie = f"sessionid={web.cookies['sessionid'].value}".encode()
-    communicator = WebsocketCommunicator(application, "/ws/labs/mini/first/status/",
-                                         headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)])
+    communicator = WebsocketCommunicator(
+        application, "/ws/labs/mini/first/status/", headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)]
+    )
     connected, _ = await communicator.connect()
     assert not connected
 

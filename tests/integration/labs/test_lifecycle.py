@@ -47,8 +47,16 @@ def test_start_run_stop(lab_env):
     assert set(host["Tmpfs"]) == {"/tmp", "/home/student"} and not host.get("Binds")
     assert container.attrs["Config"]["User"] == "1000:1000"
     # the image's init prepares the home from its skeleton
-    result = backend.exec(container.id, ["bash", "-c", "for i in $(seq 50); do test -e /tmp/.berth-ready && break; "
-                                         "sleep 0.1; done; whoami && test -f ~/.bashrc && pwd"], user="student")
+    result = backend.exec(
+        container.id,
+        [
+            "bash",
+            "-c",
+            "for i in $(seq 50); do test -e /tmp/.berth-ready && break; "
+            "sleep 0.1; done; whoami && test -f ~/.bashrc && pwd",
+        ],
+        user="student",
+    )
     assert result.exit_code == 0 and result.output.split() == [b"student", b"/home/student"]
 
     services.lab_session_stop(session=session, actor=alice)
@@ -56,8 +64,13 @@ def test_start_run_stop(lab_env):
     assert session.state == S.STOPPED and session.ended_at
     assert containers_of(backend, session) == []
     actions = list(LabSessionEvent.objects.filter(session=session).values_list("action", "to_state"))
-    assert actions == [("request", "requested"), ("dispatch", "provisioning"), ("provisioned", "running"),
-                       ("stop", "stopping"), ("teardown", "stopped")]
+    assert actions == [
+        ("request", "requested"),
+        ("dispatch", "provisioning"),
+        ("provisioned", "running"),
+        ("stop", "stopping"),
+        ("teardown", "stopped"),
+    ]
 
 
 def test_second_start_returns_the_live_session(lab_env):

@@ -66,8 +66,9 @@ def test_guessed_ids_are_404(client, school):
 def test_grade_is_capped_feedback_sanitized_and_save_and_next(client, school):
     client.force_login(school["teach_a"])
     url = reverse("teach:submission", args=[school["anna2"].pk]) + "?status=ungraded"
-    response = client.post(url, {"points": 999, "feedback": "Nice! <script>alert(1)</script> **well done**",
-                                 "next": "1"})
+    response = client.post(
+        url, {"points": 999, "feedback": "Nice! <script>alert(1)</script> **well done**", "next": "1"}
+    )
     review = Review.objects.get(submission=school["anna2"])
     assert review.points == 15  # capped at the lab's total
     assert "<script" not in review.feedback_html and "<strong>well done</strong>" in review.feedback_html

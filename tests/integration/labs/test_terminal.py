@@ -38,8 +38,9 @@ class Term:
         headers = [origin]
         if user is not None:
             headers.append((b"cookie", await cookie_for(user)))
-        ws = WebsocketCommunicator(application, f"/ws/labs/{session_id}/terminal/?tab={tab}&cols={cols}&rows={rows}",
-                                   headers=headers)
+        ws = WebsocketCommunicator(
+            application, f"/ws/labs/{session_id}/terminal/?tab={tab}&cols={cols}&rows={rows}", headers=headers
+        )
         connected, code = await ws.connect(timeout=10)
         term = cls(ws)
         term.connected, term.code = connected, code

@@ -21,12 +21,14 @@ GOOD = b"email,name,role\nada@example.com,Ada Lovelace,student\nGrace@Example.co
 
 
 def test_parse_reports_every_bad_row_with_its_line():
-    data = ("email,name,role\n"
-            "ok@example.com,Ok,student\n"
-            "not-an-email,Bad,student\n"
-            "x@example.com,X,teacher\n"
-            "\n"
-            "OK@example.com,Dup,student\n")
+    data = (
+        "email,name,role\n"
+        "ok@example.com,Ok,student\n"
+        "not-an-email,Bad,student\n"
+        "x@example.com,X,teacher\n"
+        "\n"
+        "OK@example.com,Dup,student\n"
+    )
     preview = enrolment.parse(data)
     assert [r.email for r in preview.rows] == ["ok@example.com"]
     assert preview.problems == [
@@ -37,9 +39,15 @@ def test_parse_reports_every_bad_row_with_its_line():
     assert not preview.ok
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"), (b"name,role\nA,student\n", "header"), (b"email\n", "no rows"), (b"\xff\xfe\x00bad", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"name,role\nA,student\n", "header"),
+        (b"email\n", "no rows"),
+        (b"\xff\xfe\x00bad", "UTF-8"),
+    ],
+)
 def test_unreadable_files(data, message):
     with pytest.raises(enrolment.EnrolmentError, match=message):
         enrolment.parse(data)
@@ -51,7 +59,11 @@ def test_upload_preview_apply(client, admin_user, cohort, student, django_captur
 
     page = client.post(reverse("teach:enrol", args=[cohort.slug]), {"file": SimpleUploadedFile("p.csv", GOOD)})
     html = page.content.decode()
-    assert "3 rows ready" in html and "existing account" in html and User.objects.filter(email="ada@example.com").count() == 0
+    assert (
+        "3 rows ready" in html
+        and "existing account" in html
+        and User.objects.filter(email="ada@example.com").count() == 0
+    )
     digest = page.context["digest"]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("teach:enrol", args=[cohort.slug]), {"apply": "1", "digest": digest})
@@ -59,7 +71,9 @@ def test_upload_preview_apply(client, admin_user, cohort, student, django_captur
     ada = User.objects.get(email="ada@example.com")
     assert ada.full_name == "Ada Lovelace" and not ada.has_usable_password()
     assert Membership.objects.get(user__email="grace@example.com", cohort=cohort).role == "instructor"
-    assert Membership.objects.filter(user=student, cohort=cohort, is_active=True).count() == 1  # existing: enrolled once
+    assert (
+        Membership.objects.filter(user=student, cohort=cohort, is_active=True).count() == 1
+    )  # existing: enrolled once
     assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "grace@example.com"]
     to_ada = next(m for m in mail.outbox if m.to == ["ada@example.com"])
     assert "/accounts/password/reset/" in to_ada.body and f"username is {ada.username}" in to_ada.body
@@ -113,18 +127,36 @@ def test_enrol_command(tmp_path, cohort, capsys):
 def test_cohort_create_with_instructors_and_limits(client, admin_user, mini_course):
     teacher = factories.make_user("teacher1")
     client.force_login(admin_user)
-    response = client.post(reverse("teach:cohort-new"), {
-        "course": mini_course.pk, "name": "Spring 2027", "slug": "spring-2027", "starts_on": "2027-03-01",
-        "ends_on": "2027-06-30", "join_code": "SPRING27", "join_code_enabled": "on", "lab_ttl_minutes": 45,
-        "max_concurrent_labs": 1, "instructors": [teacher.pk]})
+    response = client.post(
+        reverse("teach:cohort-new"),
+        {
+            "course": mini_course.pk,
+            "name": "Spring 2027",
+            "slug": "spring-2027",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-06-30",
+            "join_code": "SPRING27",
+            "join_code_enabled": "on",
+            "lab_ttl_minutes": 45,
+            "max_concurrent_labs": 1,
+            "instructors": [teacher.pk],
+        },
+    )
     assert response.status_code == 302
     cohort = Cohort.objects.get(slug="spring-2027")
     assert cohort.lab_ttl_minutes == 45 and cohort.max_concurrent_labs == 1
     assert Membership.objects.get(cohort=cohort, user=teacher).role == "instructor"
     # removing the instructor deactivates the membership, keeping history
-    client.post(reverse("teach:cohort-edit", args=["spring-2027"]), {
-        "course": mini_course.pk, "name": "Spring 2027", "slug": "spring-2027", "join_code": "SPRING27",
-        "instructors": []})
+    client.post(
+        reverse("teach:cohort-edit", args=["spring-2027"]),
+        {
+            "course": mini_course.pk,
+            "name": "Spring 2027",
+            "slug": "spring-2027",
+            "join_code": "SPRING27",
+            "instructors": [],
+        },
+    )
     membership = Membership.objects.get(cohort=cohort, user=teacher)
     assert not membership.is_active and membership.deactivated_at
 
@@ -137,14 +169,23 @@ def test_invites_expiry_use_limit_and_revoke(client, admin_user, cohort):
     signup = {"full_name": "N", "password": "a-Long-pass-123"}
     client.logout()
     for i in range(2):
-        assert client.post(reverse("accounts:invite", args=[invite.token]),
-                           {**signup, "username": f"inv{i}", "email": f"inv{i}@example.com"}).status_code == 302
+        assert (
+            client.post(
+                reverse("accounts:invite", args=[invite.token]),
+                {**signup, "username": f"inv{i}", "email": f"inv{i}@example.com"},
+            ).status_code
+            == 302
+        )
         client.logout()
-    page = client.post(reverse("accounts:invite", args=[invite.token]), {**signup, "username": "inv9", "email": "i9@example.com"})
+    page = client.post(
+        reverse("accounts:invite", args=[invite.token]), {**signup, "username": "inv9", "email": "i9@example.com"}
+    )
     assert "not valid any more" in page.content.decode()
     client.force_login(admin_user)
     past = (timezone.now() - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    page = client.post(reverse("teach:invite-create", args=[cohort.slug]), {"role": "student", "expires_at": past}, follow=True)
+    page = client.post(
+        reverse("teach:invite-create", args=[cohort.slug]), {"role": "student", "expires_at": past}, follow=True
+    )
     assert "must be in the future" in page.content.decode()
     fresh = Invite.objects.create(cohort=cohort)
     client.post(reverse("teach:invite-revoke", args=[cohort.slug, fresh.pk]))

@@ -42,8 +42,12 @@ def test_heatmap_content(classroom):
     data = cohort_heatmap(cohort=classroom["cohort"])
     # lessons in course order; the lab's tasks right after the lesson the lab completes ("more")
     assert [(c["kind"], c["label"]) for c in data.columns] == [
-        ("lesson", "Hello"), ("lesson", "Second"), ("lesson", "More things"), ("task", "Make a file"),
-        ("task", "Say hello")]
+        ("lesson", "Hello"),
+        ("lesson", "Second"),
+        ("lesson", "More things"),
+        ("task", "Make a file"),
+        ("task", "Say hello"),
+    ]
     rows = {s["username"]: s for s in data.students}
     assert rows["amy"]["cells"] == "210ph" and rows["amy"]["done"] == 2
     assert rows["bo"]["cells"] == "200qn" and rows["bo"]["done"] == 2
@@ -56,7 +60,9 @@ def test_heatmap_page_and_csv(client, classroom):
     client.force_login(classroom["teacher"])
     page = client.get(reverse("teach:heatmap", args=["class"]))
     assert page.status_code == 200
-    embedded = json.loads(page.content.decode().split('id="heatmap-data" type="application/json">')[1].split("</script>")[0])
+    embedded = json.loads(
+        page.content.decode().split('id="heatmap-data" type="application/json">')[1].split("</script>")[0]
+    )
     assert len(embedded["students"]) == 3 and embedded["legend"]["task"]["q"] == "passed with hints"
     response = client.get(reverse("teach:heatmap-csv", args=["class"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -77,10 +83,20 @@ def test_query_count_does_not_grow_with_students(client, mini_course, django_ass
     users = User.objects.bulk_create([User(username=f"s{i:03d}", full_name=f"Student {i:03d}") for i in range(500)])
     Membership.objects.bulk_create([Membership(user=u, cohort=cohort) for u in users])
     now = timezone.now()
-    LessonProgress.objects.bulk_create([LessonProgress(user=u, lesson=lesson, completed_at=now if i % 2 else None)
-                                        for i, u in enumerate(users) for lesson in lessons])
-    TaskProgress.objects.bulk_create([TaskProgress(user=u, task=t, passed_at=now if i % 3 else None, attempts=1)
-                                      for i, u in enumerate(users) for t in tasks])
+    LessonProgress.objects.bulk_create(
+        [
+            LessonProgress(user=u, lesson=lesson, completed_at=now if i % 2 else None)
+            for i, u in enumerate(users)
+            for lesson in lessons
+        ]
+    )
+    TaskProgress.objects.bulk_create(
+        [
+            TaskProgress(user=u, task=t, passed_at=now if i % 3 else None, attempts=1)
+            for i, u in enumerate(users)
+            for t in tasks
+        ]
+    )
     client.force_login(teacher)
     client.get(reverse("teach:heatmap", args=["big"]))  # warm caches (sessions, content types)
     with django_assert_max_num_queries(12):
@@ -93,9 +109,15 @@ def test_two_cohorts_cannot_see_each_other(client, classroom, mini_course):
     outsider = factories.make_user("outsider-teacher")
     factories.enrol(outsider, other, "instructor")
     client.force_login(outsider)
-    for name, args in [("teach:heatmap", ["class"]), ("teach:heatmap-csv", ["class"]), ("teach:live", ["class"]),
-                       ("teach:live-stats", ["class"]), ("teach:student", ["class", "amy"]),
-                       ("teach:grades-csv", ["class"]), ("teach:cohort-people", ["class"])]:
+    for name, args in [
+        ("teach:heatmap", ["class"]),
+        ("teach:heatmap-csv", ["class"]),
+        ("teach:live", ["class"]),
+        ("teach:live-stats", ["class"]),
+        ("teach:student", ["class", "amy"]),
+        ("teach:grades-csv", ["class"]),
+        ("teach:cohort-people", ["class"]),
+    ]:
         assert client.get(reverse(name, args=args)).status_code == 404, name
     assert client.get(reverse("teach:heatmap", args=["no-such-cohort"])).status_code == 404
     # a student of another cohort is not a student of this one, even by URL

@@ -43,9 +43,15 @@ def test_extend_stop_and_observe_are_audited(client, live):
     client.post(reverse("teach:live-action", args=["lab-cohort", session.id, "stop"]))
     session.refresh_from_db()
     assert session.state in ("stopping", "stopped")
-    actions = list(AuditEntry.objects.filter(target_id=str(session.id)).order_by("at").values_list("action", "actor__username"))
-    assert actions == [("lab.extend", "panel-teacher"), ("lab.extend", "panel-teacher"),
-                       ("lab.observe", "panel-teacher"), ("lab.stop", "panel-teacher")]
+    actions = list(
+        AuditEntry.objects.filter(target_id=str(session.id)).order_by("at").values_list("action", "actor__username")
+    )
+    assert actions == [
+        ("lab.extend", "panel-teacher"),
+        ("lab.extend", "panel-teacher"),
+        ("lab.observe", "panel-teacher"),
+        ("lab.stop", "panel-teacher"),
+    ]
     assert AuditEntry.objects.filter(target_id=str(session.id), cohort=live["cohort"]).count() == 4
 
 

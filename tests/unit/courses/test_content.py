@@ -107,7 +107,9 @@ def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize(("text", "size"), [("256m", 256 * 1024**2), ("1g", 1024**3), ("64k", 65536), (10, 10),
-                                            ("1gb", 1024**3), ("lots", None)])
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("256m", 256 * 1024**2), ("1g", 1024**3), ("64k", 65536), (10, 10), ("1gb", 1024**3), ("lots", None)],
+)
 def test_parse_size(text, size):
     assert parse_size(text) == size

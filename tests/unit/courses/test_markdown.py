@@ -11,8 +11,16 @@ def test_script_tags_do_not_survive():
     assert "&lt;script&gt;" in html  # shown as text, not run
 
 
-@pytest.mark.parametrize("link", ["[click](javascript:alert(1))", "[c](JaVaScRiPt:alert(1))", "[c](vbscript:x)",
-                                  "[c](data:text/html;base64,PHNjcmlwdD4=)", "<javascript:alert(1)>"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[click](javascript:alert(1))",
+        "[c](JaVaScRiPt:alert(1))",
+        "[c](vbscript:x)",
+        "[c](data:text/html;base64,PHNjcmlwdD4=)",
+        "<javascript:alert(1)>",
+    ],
+)
 def test_dangerous_link_schemes_are_dropped(link):
     html = render(f"Please {link} now").lower()
     assert "<a " not in html  # the link is not rendered at all; its text may remain as text

@@ -40,12 +40,15 @@ def test_walk_opens_directories_and_files_below_the_root(lab_root, tmp_path):
     assert opened(binds.walk(lab_root, "/home/student/site/index.html")) == tmp_path / "home/student/site/index.html"
 
 
-@pytest.mark.parametrize("path", [
-    "/home/student/root-link",          # the final component is a symlink
-    "/home/student/root-link/etc",      # a symlink on the way
-    "/home/student/site/etc/passwd",    # a symlink deeper on the way
-    "/home/student/site/alias.html",    # even one that stays inside
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/home/student/root-link",  # the final component is a symlink
+        "/home/student/root-link/etc",  # a symlink on the way
+        "/home/student/site/etc/passwd",  # a symlink deeper on the way
+        "/home/student/site/alias.html",  # even one that stays inside
+    ],
+)
 def test_walk_never_follows_symlinks(lab_root, path):
     with pytest.raises(Refused, match="symbolic link"):
         binds.walk(lab_root, path)

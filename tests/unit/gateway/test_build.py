@@ -26,7 +26,11 @@ def test_froms_stages_scratch_and_copy_from():
         "FROM scratch\n"
     )
     assert [(f.image, f.kind, f.stage) for f in p.froms] == [
-        ("busybox", "image", "base"), ("myapp:1", "image", None), ("BASE", "stage", None), ("scratch", "scratch", None)]
+        ("busybox", "image", "base"),
+        ("myapp:1", "image", None),
+        ("BASE", "stage", None),
+        ("scratch", "scratch", None),
+    ]
     assert p.image_refs == ["busybox", "myapp:1", "other/img"]
 
 
@@ -42,14 +46,7 @@ def test_arg_expansion_in_from():
 
 def test_parser_follows_continuations_comments_and_the_escape_directive():
     text = (
-        "# escape=`\n"
-        "FROM `\n"
-        "  # a comment inside the instruction\n"
-        "\n"
-        "  myapp `\n"
-        "  AS built\n"
-        "RUN echo C:\\path\n"
-        "FR\\\n"
+        "# escape=`\nFROM `\n  # a comment inside the instruction\n\n  myapp `\n  AS built\nRUN echo C:\\path\nFR\\\n"
     )
     p = plan(text)
     assert p.escape == "`" and [f.image for f in p.froms] == ["myapp"] and p.froms[0].stage == "built"
@@ -77,10 +74,16 @@ def test_extract_flags_like_moby():
 
 
 def test_render_replaces_references_and_labels_every_stage():
-    p = plan("# syntax comment\nFROM busybox AS b\nRUN true\nFROM \\\n  myapp\nCOPY --from=b /x /x\n"
-             "COPY --from=lib:1 /y /y\n")
-    out = build.render_dockerfile(p, {"busybox": "busybox", "myapp": "ns/myapp:latest", "lib:1": "ns/lib:1"},
-                                  labels=LABELS, extra_labels={"busybox": {"org.berth.platform-image": ""}})
+    p = plan(
+        "# syntax comment\nFROM busybox AS b\nRUN true\nFROM \\\n  myapp\nCOPY --from=b /x /x\n"
+        "COPY --from=lib:1 /y /y\n"
+    )
+    out = build.render_dockerfile(
+        p,
+        {"busybox": "busybox", "myapp": "ns/myapp:latest", "lib:1": "ns/lib:1"},
+        labels=LABELS,
+        extra_labels={"busybox": {"org.berth.platform-image": ""}},
+    )
     assert out.splitlines() == [
         "# syntax comment",
         "FROM busybox AS b",
@@ -126,7 +129,7 @@ def rewrite(data: bytes, targets=frozenset({"Dockerfile", "dockerfile"}), chunk=
                 out.extend(item)
 
     for i in range(0, len(data), chunk):
-        emit(rewriter.feed(decompress.feed(data[i:i + chunk])))
+        emit(rewriter.feed(decompress.feed(data[i : i + chunk])))
     emit(rewriter.feed(decompress.flush()))
     rewriter.finish()
     return bytes(out), seen, rewriter
@@ -140,8 +143,13 @@ def read_tar(data: bytes) -> dict:
 @pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT, tarfile.USTAR_FORMAT])
 def test_tar_rewriter_swaps_only_the_dockerfile(fmt):
     long_name = "deep/" + "x" * 120 + "/file.txt" if fmt != tarfile.USTAR_FORMAT else "deep/file.txt"
-    members = [("app", "dir", None), ("app/main.py", "file", b"print(1)\n" * 500), (long_name, "file", b"long"),
-               ("Dockerfile", "file", b"FROM busybox\n"), ("z.bin", "file", bytes(range(256)) * 40)]
+    members = [
+        ("app", "dir", None),
+        ("app/main.py", "file", b"print(1)\n" * 500),
+        (long_name, "file", b"long"),
+        ("Dockerfile", "file", b"FROM busybox\n"),
+        ("z.bin", "file", bytes(range(256)) * 40),
+    ]
     data = make_tar(members, fmt)
     out, seen, rewriter = rewrite(data)
     assert seen == [b"FROM busybox\n"] and rewriter.found == 1
@@ -152,20 +160,27 @@ def test_tar_rewriter_swaps_only_the_dockerfile(fmt):
 
 
 def test_tar_rewriter_pax_size_and_custom_path_and_gzip():
-    data = make_tar([("sub/Dockerfile.dev", "file", b"FROM myapp\n" + b"#" * 3000), ("x", "file", b"x")],
-                    tarfile.PAX_FORMAT)
+    data = make_tar(
+        [("sub/Dockerfile.dev", "file", b"FROM myapp\n" + b"#" * 3000), ("x", "file", b"x")], tarfile.PAX_FORMAT
+    )
     out, seen, _ = rewrite(gzip.compress(data), targets=build.dockerfile_names("./sub//Dockerfile.dev"), chunk=50)
     assert seen[0].startswith(b"FROM myapp")
     assert read_tar(out)["sub/Dockerfile.dev"] == b"FROM rewritten\n"
 
 
-@pytest.mark.parametrize("members, targets, message", [
-    ([("Dockerfile", "symlink", "/etc/passwd")], None, "regular file"),
-    ([("real", "dir", None), ("real/Dockerfile", "file", b"FROM x\n"), ("sub", "symlink", "real")],
-     {"sub/Dockerfile"}, "link"),
-    ([("d", "symlink", "."), ("d/Dockerfile", "file", b"FROM evil\n")], None, "through a symbolic link"),
-    ([("Dockerfile", "dir", None)], None, "regular file"),
-])
+@pytest.mark.parametrize(
+    "members, targets, message",
+    [
+        ([("Dockerfile", "symlink", "/etc/passwd")], None, "regular file"),
+        (
+            [("real", "dir", None), ("real/Dockerfile", "file", b"FROM x\n"), ("sub", "symlink", "real")],
+            {"sub/Dockerfile"},
+            "link",
+        ),
+        ([("d", "symlink", "."), ("d/Dockerfile", "file", b"FROM evil\n")], None, "through a symbolic link"),
+        ([("Dockerfile", "dir", None)], None, "regular file"),
+    ],
+)
 def test_tar_rewriter_refuses_what_the_engine_would_read_differently(members, targets, message):
     with pytest.raises(Refused, match=message):
         rewrite(make_tar(members), targets=targets or {"Dockerfile", "dockerfile"})

@@ -10,19 +10,26 @@ SESSION = "01234567-89ab-cdef-0123-456789abcdef"
 
 @pytest.fixture
 def names():
-    return n.Names(prefix="berth-0123456789ab", lab_network=LAB_NET, session_id=SESSION,
-                   base_images=["busybox:latest", "busybox:1.35", "nginx:latest", "berth/lab-base:1"])
+    return n.Names(
+        prefix="berth-0123456789ab",
+        lab_network=LAB_NET,
+        session_id=SESSION,
+        base_images=["busybox:latest", "busybox:1.35", "nginx:latest", "berth/lab-base:1"],
+    )
 
 
-@pytest.mark.parametrize("ref, familiar, domain", [
-    ("busybox", "busybox:latest", ""),
-    ("busybox:1.35", "busybox:1.35", ""),
-    ("docker.io/library/busybox:1.35", "busybox:1.35", ""),
-    ("library/nginx", "nginx:latest", ""),
-    ("berth/lab-base:1", "berth/lab-base:1", ""),
-    ("localhost:5000/app", "localhost:5000/app:latest", "localhost:5000"),
-    ("registry.example.com/team/app:v2", "registry.example.com/team/app:v2", "registry.example.com"),
-])
+@pytest.mark.parametrize(
+    "ref, familiar, domain",
+    [
+        ("busybox", "busybox:latest", ""),
+        ("busybox:1.35", "busybox:1.35", ""),
+        ("docker.io/library/busybox:1.35", "busybox:1.35", ""),
+        ("library/nginx", "nginx:latest", ""),
+        ("berth/lab-base:1", "berth/lab-base:1", ""),
+        ("localhost:5000/app", "localhost:5000/app:latest", "localhost:5000"),
+        ("registry.example.com/team/app:v2", "registry.example.com/team/app:v2", "registry.example.com"),
+    ],
+)
 def test_parse_image_ref(ref, familiar, domain):
     parsed = n.parse_image_ref(ref)
     assert parsed.familiar == familiar and parsed.domain == domain
@@ -75,23 +82,32 @@ def test_image_visibility(names):
     assert names.image_visible({"RepoTags": [], "Labels": {n.LABEL_SESSION: SESSION}})
     assert not names.image_visible({"RepoTags": ["<none>:<none>"], "Labels": {n.LABEL_SESSION: "other"}})
     assert not names.image_visible({"RepoTags": ["berth-ffffffffffff/app:1"], "Labels": {n.LABEL_SESSION: SESSION}})
-    summary = names.image_summary_out({"RepoTags": ["busybox:latest", "berth-0123456789ab/mine:latest", "postgres:16"],
-                                       "Labels": {"org.berth.platform-image": "1", "a": "b"}})
+    summary = names.image_summary_out(
+        {
+            "RepoTags": ["busybox:latest", "berth-0123456789ab/mine:latest", "postgres:16"],
+            "Labels": {"org.berth.platform-image": "1", "a": "b"},
+        }
+    )
     assert summary["RepoTags"] == ["busybox:latest", "mine:latest"] and summary["Labels"] == {"a": "b"}
 
 
 def test_scrub_messages(names):
-    message = ('Conflict. The container name "/berth-0123456789ab-web" is already in use; network '
-               f"{LAB_NET} ; image berth-0123456789ab/app:1")
+    message = (
+        'Conflict. The container name "/berth-0123456789ab-web" is already in use; network '
+        f"{LAB_NET} ; image berth-0123456789ab/app:1"
+    )
     assert names.scrub(message) == 'Conflict. The container name "/web" is already in use; network bridge ; image app:1'
 
 
 def test_container_summary_out(names):
     ports = {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}
     item = {
-        "Names": ["/berth-0123456789ab-web"], "Image": "berth-0123456789ab/app:latest", "State": "running",
+        "Names": ["/berth-0123456789ab-web"],
+        "Image": "berth-0123456789ab/app:latest",
+        "State": "running",
         "Labels": {n.LABEL_SESSION: SESSION, n.LABEL_PORTS: json.dumps(ports), "mine": "yes"},
-        "Ports": [{"PrivatePort": 80, "Type": "tcp"}], "HostConfig": {"NetworkMode": LAB_NET},
+        "Ports": [{"PrivatePort": 80, "Type": "tcp"}],
+        "HostConfig": {"NetworkMode": LAB_NET},
         "NetworkSettings": {"Networks": {LAB_NET: {"IPAddress": "172.20.0.2"}}},
         "Mounts": [{"Type": "bind", "Source": "/srv/gateway-binds/x/1", "Destination": "/d"}],
     }
@@ -108,11 +124,19 @@ def test_container_summary_out(names):
 def test_container_inspect_out(names):
     data = {
         "Name": "/berth-0123456789ab-web",
-        "Config": {"Image": "nginx", "Labels": {
-            n.LABEL_PORTS: json.dumps({"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}),
-            n.LABEL_RESTART: json.dumps({"Name": "always", "MaximumRetryCount": 0})}},
-        "HostConfig": {"PortBindings": {}, "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 5},
-                       "CgroupParent": "/berth/x/y", "NetworkMode": "berth-0123456789ab-appnet"},
+        "Config": {
+            "Image": "nginx",
+            "Labels": {
+                n.LABEL_PORTS: json.dumps({"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}),
+                n.LABEL_RESTART: json.dumps({"Name": "always", "MaximumRetryCount": 0}),
+            },
+        },
+        "HostConfig": {
+            "PortBindings": {},
+            "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 5},
+            "CgroupParent": "/berth/x/y",
+            "NetworkMode": "berth-0123456789ab-appnet",
+        },
         "NetworkSettings": {"Ports": {"80/tcp": None}, "Networks": {"berth-0123456789ab-appnet": {"Aliases": ["web"]}}},
         "Mounts": [],
     }
@@ -126,9 +150,12 @@ def test_container_inspect_out(names):
 
 
 def test_network_out_hides_the_lab_and_what_was_forced(names):
-    data = {"Name": "berth-0123456789ab-appnet", "Internal": True,
-            "Labels": {n.LABEL_SESSION: SESSION, n.LABEL_INTERNAL: "false", "com.docker.compose.network": "default"},
-            "Containers": {"1": {"Name": "berth-0123456789ab-web"}, "2": {"Name": "berth-lab-0123"}}}
+    data = {
+        "Name": "berth-0123456789ab-appnet",
+        "Internal": True,
+        "Labels": {n.LABEL_SESSION: SESSION, n.LABEL_INTERNAL: "false", "com.docker.compose.network": "default"},
+        "Containers": {"1": {"Name": "berth-0123456789ab-web"}, "2": {"Name": "berth-lab-0123"}},
+    }
     out = names.network_out(data)
     assert out["Name"] == "appnet" and out["Internal"] is False
     assert out["Labels"] == {"com.docker.compose.network": "default"}
@@ -137,9 +164,21 @@ def test_network_out_hides_the_lab_and_what_was_forced(names):
 
 
 def test_event_out(names):
-    event = {"Type": "container", "Action": "start", "status": "start", "id": "abc", "from": "berth-0123456789ab/app:1",
-             "Actor": {"ID": "abc", "Attributes": {"name": "berth-0123456789ab-web", "image": "berth-0123456789ab/app:1",
-                                                   n.LABEL_SESSION: SESSION}}}
+    event = {
+        "Type": "container",
+        "Action": "start",
+        "status": "start",
+        "id": "abc",
+        "from": "berth-0123456789ab/app:1",
+        "Actor": {
+            "ID": "abc",
+            "Attributes": {
+                "name": "berth-0123456789ab-web",
+                "image": "berth-0123456789ab/app:1",
+                n.LABEL_SESSION: SESSION,
+            },
+        },
+    }
     out = names.event_out(event)
     assert out["Actor"]["Attributes"] == {"name": "web", "image": "app:1"} and out["from"] == "app:1"
 

@@ -7,9 +7,14 @@ from labs.gateway import policy as pol
 
 LAB_NET = "berth-lab-abc-net"
 SESSION = "01234567-89ab-cdef-0123-456789abcdef"
-LIMITS = pol.Limits(memory_bytes=1024 ** 3, pids_limit=512, cpus=1.0, cgroup_parent="/berth/berth/abc", runtime="",
-                    labels={n.LABEL_INSTANCE: "berth", n.LABEL_SESSION: SESSION, n.LABEL_USER: "7",
-                            n.LABEL_KIND: "student"})
+LIMITS = pol.Limits(
+    memory_bytes=1024**3,
+    pids_limit=512,
+    cpus=1.0,
+    cgroup_parent="/berth/berth/abc",
+    runtime="",
+    labels={n.LABEL_INSTANCE: "berth", n.LABEL_SESSION: SESSION, n.LABEL_USER: "7", n.LABEL_KIND: "student"},
+)
 NAMES = n.Names(prefix="berth-0123456789ab", lab_network=LAB_NET, session_id=SESSION, base_images=["busybox:latest"])
 
 
@@ -17,47 +22,65 @@ def create(host=None, **body):
     return {"Image": "busybox", "HostConfig": host or {}, **body}
 
 
-@pytest.mark.parametrize("host, message", [
-    ({"Privileged": True}, "privileged containers are not available"),
-    ({"CapAdd": ["SYS_ADMIN"]}, "--cap-add SYS_ADMIN is not available"),
-    ({"CapAdd": ["CAP_NET_ADMIN"]}, "--cap-add NET_ADMIN is not available"),
-    ({"CapAdd": ["ALL"]}, "--cap-add ALL is not available"),
-    ({"Binds": ["/:/host"]}, "bind mounts are limited to your lab's home and /tmp"),
-    ({"Binds": ["/home/student/../../etc:/x"]}, "no '..'"),
-    ({"Binds": ["/home/studentx:/x"]}, "bind mounts are limited"),
-    ({"Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/s"}]}, "bind mounts are limited"),
-    ({"Mounts": [{"Type": "bind", "Source": "/tmp/x", "Target": "/s", "BindOptions": {"Propagation": "rshared"}}]},
-     "propagation rshared"),
-    ({"Binds": ["/tmp/x:/y:rshared"]}, "volume option rshared"),
-    ({"Mounts": [{"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {"Options": {"device": "/"}}}}]},
-     "volume driver options"),
-    ({"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/v"}]}, "mounts of type npipe"),
-    ({"Devices": [{"PathOnHost": "/dev/kmsg", "PathInContainer": "/dev/kmsg"}]}, "devices are not available in this lab: /dev/kmsg"),
-    ({"DeviceRequests": [{"Count": -1}]}, "devices are not available"),
-    ({"PidMode": "host"}, "--pid=host is not available"),
-    ({"IpcMode": "host"}, "--ipc=host"),
-    ({"UTSMode": "host"}, "--uts=host"),
-    ({"UsernsMode": "host"}, "--userns=host"),
-    ({"CgroupnsMode": "host"}, "--cgroupns=host"),
-    ({"NetworkMode": "host"}, "--network host is not available"),
-    ({"SecurityOpt": ["seccomp=unconfined"]}, "seccomp=unconfined is not available"),
-    ({"SecurityOpt": ["seccomp:unconfined"]}, "seccomp=unconfined is not available"),
-    ({"SecurityOpt": ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']}, "custom seccomp profiles"),
-    ({"SecurityOpt": ["apparmor=unconfined"]}, "apparmor=unconfined"),
-    ({"SecurityOpt": ["label=disable"]}, "label=disable"),
-    ({"SecurityOpt": ["systempaths=unconfined"]}, "systempaths=unconfined"),
-    ({"Sysctls": {"net.ipv4.ip_forward": "1"}}, "sysctls are not available in this lab: net.ipv4.ip_forward"),
-    ({"Runtime": "runsc"}, "--runtime runsc is not available"),
-    ({"CgroupParent": "/"}, "--cgroup-parent is set by the lab"),
-    ({"OomKillDisable": True}, "--oom-kill-disable is not available"),
-    ({"PidsLimit": -1}, "--pids-limit -1"),
-    ({"CpuRealtimeRuntime": 1000}, "real-time CPU scheduling"),
-    ({"MaskedPaths": []}, "masked or read-only system paths"),
-    ({"LogConfig": {"Type": "syslog", "Config": {}}}, "log driver syslog"),
-    ({"VolumeDriver": "nfs"}, "volume driver nfs"),
-    ({"Capabilities": ["CAP_SYS_ADMIN"]}, "full capability list"),
-    ({"SomethingNew": True}, "the container option SomethingNew is not available"),
-])
+@pytest.mark.parametrize(
+    "host, message",
+    [
+        ({"Privileged": True}, "privileged containers are not available"),
+        ({"CapAdd": ["SYS_ADMIN"]}, "--cap-add SYS_ADMIN is not available"),
+        ({"CapAdd": ["CAP_NET_ADMIN"]}, "--cap-add NET_ADMIN is not available"),
+        ({"CapAdd": ["ALL"]}, "--cap-add ALL is not available"),
+        ({"Binds": ["/:/host"]}, "bind mounts are limited to your lab's home and /tmp"),
+        ({"Binds": ["/home/student/../../etc:/x"]}, "no '..'"),
+        ({"Binds": ["/home/studentx:/x"]}, "bind mounts are limited"),
+        ({"Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/s"}]}, "bind mounts are limited"),
+        (
+            {
+                "Mounts": [
+                    {"Type": "bind", "Source": "/tmp/x", "Target": "/s", "BindOptions": {"Propagation": "rshared"}}
+                ]
+            },
+            "propagation rshared",
+        ),
+        ({"Binds": ["/tmp/x:/y:rshared"]}, "volume option rshared"),
+        (
+            {
+                "Mounts": [
+                    {"Type": "volume", "Target": "/v", "VolumeOptions": {"DriverConfig": {"Options": {"device": "/"}}}}
+                ]
+            },
+            "volume driver options",
+        ),
+        ({"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/v"}]}, "mounts of type npipe"),
+        (
+            {"Devices": [{"PathOnHost": "/dev/kmsg", "PathInContainer": "/dev/kmsg"}]},
+            "devices are not available in this lab: /dev/kmsg",
+        ),
+        ({"DeviceRequests": [{"Count": -1}]}, "devices are not available"),
+        ({"PidMode": "host"}, "--pid=host is not available"),
+        ({"IpcMode": "host"}, "--ipc=host"),
+        ({"UTSMode": "host"}, "--uts=host"),
+        ({"UsernsMode": "host"}, "--userns=host"),
+        ({"CgroupnsMode": "host"}, "--cgroupns=host"),
+        ({"NetworkMode": "host"}, "--network host is not available"),
+        ({"SecurityOpt": ["seccomp=unconfined"]}, "seccomp=unconfined is not available"),
+        ({"SecurityOpt": ["seccomp:unconfined"]}, "seccomp=unconfined is not available"),
+        ({"SecurityOpt": ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']}, "custom seccomp profiles"),
+        ({"SecurityOpt": ["apparmor=unconfined"]}, "apparmor=unconfined"),
+        ({"SecurityOpt": ["label=disable"]}, "label=disable"),
+        ({"SecurityOpt": ["systempaths=unconfined"]}, "systempaths=unconfined"),
+        ({"Sysctls": {"net.ipv4.ip_forward": "1"}}, "sysctls are not available in this lab: net.ipv4.ip_forward"),
+        ({"Runtime": "runsc"}, "--runtime runsc is not available"),
+        ({"CgroupParent": "/"}, "--cgroup-parent is set by the lab"),
+        ({"OomKillDisable": True}, "--oom-kill-disable is not available"),
+        ({"PidsLimit": -1}, "--pids-limit -1"),
+        ({"CpuRealtimeRuntime": 1000}, "real-time CPU scheduling"),
+        ({"MaskedPaths": []}, "masked or read-only system paths"),
+        ({"LogConfig": {"Type": "syslog", "Config": {}}}, "log driver syslog"),
+        ({"VolumeDriver": "nfs"}, "volume driver nfs"),
+        ({"Capabilities": ["CAP_SYS_ADMIN"]}, "full capability list"),
+        ({"SomethingNew": True}, "the container option SomethingNew is not available"),
+    ],
+)
 def test_refusals(host, message):
     with pytest.raises(pol.Refused) as exc:
         pol.validate_create(create(host), limits=LIMITS)
@@ -65,22 +88,34 @@ def test_refusals(host, message):
 
 
 def test_default_caps_and_harmless_options_are_fine():
-    refs = pol.validate_create(create({"CapAdd": ["chown", "CAP_NET_BIND_SERVICE"], "CapDrop": ["ALL"],
-                                       "SecurityOpt": ["no-new-privileges:false"], "Runtime": "runc",
-                                       "Binds": ["/home/student/site:/usr/share/nginx/html:ro", "data:/data",
-                                                 "/tmp/x.txt:/x.txt"],
-                                       "NetworkMode": "container:db", "VolumesFrom": ["web:ro"]},
-                                      NetworkingConfig={"EndpointsConfig": {"appnet": {}}}), limits=LIMITS)
+    refs = pol.validate_create(
+        create(
+            {
+                "CapAdd": ["chown", "CAP_NET_BIND_SERVICE"],
+                "CapDrop": ["ALL"],
+                "SecurityOpt": ["no-new-privileges:false"],
+                "Runtime": "runc",
+                "Binds": ["/home/student/site:/usr/share/nginx/html:ro", "data:/data", "/tmp/x.txt:/x.txt"],
+                "NetworkMode": "container:db",
+                "VolumesFrom": ["web:ro"],
+            },
+            NetworkingConfig={"EndpointsConfig": {"appnet": {}}},
+        ),
+        limits=LIMITS,
+    )
     assert refs.binds == ["/home/student/site", "/tmp/x.txt"]
     assert refs.volumes == {"data"} and refs.containers == {"db", "web"} and refs.networks == {"appnet"}
 
 
-@pytest.mark.parametrize("spec, parsed", [
-    ("/data", ("", "/data", [])),
-    ("/data:ro", ("", "/data", ["ro"])),
-    ("vol:/data", ("vol", "/data", [])),
-    ("/home/student/x:/x:ro,nocopy", ("/home/student/x", "/x", ["ro", "nocopy"])),
-])
+@pytest.mark.parametrize(
+    "spec, parsed",
+    [
+        ("/data", ("", "/data", [])),
+        ("/data:ro", ("", "/data", ["ro"])),
+        ("vol:/data", ("vol", "/data", [])),
+        ("/home/student/x:/x:ro,nocopy", ("/home/student/x", "/x", ["ro", "nocopy"])),
+    ],
+)
 def test_parse_bind(spec, parsed):
     bind = pol.parse_bind(spec)
     assert (bind.source, bind.target, bind.options) == parsed
@@ -95,13 +130,28 @@ def test_check_bind_source():
 
 
 def test_plan_ports():
-    body = create({"PortBindings": {"80/tcp": [{"HostPort": "8080"}], "443/tcp": [{"HostPort": ""}],
-                                    "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}})
+    body = create(
+        {
+            "PortBindings": {
+                "80/tcp": [{"HostPort": "8080"}],
+                "443/tcp": [{"HostPort": ""}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}],
+            }
+        }
+    )
     planned = pol.plan_ports(body, {}, {("tcp", 32768)})
-    assert planned == {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], "443/tcp": [{"HostIp": "", "HostPort": "32769"}],
-                       "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
-    publish_all = pol.plan_ports(create({"PublishAllPorts": True}), {"ExposedPorts": {"80/tcp": {}, "6379/tcp": {}}}, set())
-    assert publish_all == {"6379/tcp": [{"HostIp": "", "HostPort": "32768"}], "80/tcp": [{"HostIp": "", "HostPort": "32769"}]}
+    assert planned == {
+        "80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+        "443/tcp": [{"HostIp": "", "HostPort": "32769"}],
+        "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}],
+    }
+    publish_all = pol.plan_ports(
+        create({"PublishAllPorts": True}), {"ExposedPorts": {"80/tcp": {}, "6379/tcp": {}}}, set()
+    )
+    assert publish_all == {
+        "6379/tcp": [{"HostIp": "", "HostPort": "32768"}],
+        "80/tcp": [{"HostIp": "", "HostPort": "32769"}],
+    }
 
 
 def resolved(**kwargs):
@@ -111,15 +161,28 @@ def resolved(**kwargs):
 
 
 def test_rewrite_forces_the_labs_limits_and_labels():
-    body = create({"Memory": 8 * 1024 ** 3, "PidsLimit": 100000, "RestartPolicy": {"Name": "always"},
-                   "SecurityOpt": ["no-new-privileges=false"], "OomScoreAdj": -1000, "NanoCpus": 4_000_000_000,
-                   "LogConfig": {"Type": "json-file", "Config": {"max-size": "10g"}}},
-                  Labels={"mine": "1", "org.berth.session": "someone-else"})
-    out, warnings = pol.rewrite_create(body, names=NAMES, limits=LIMITS, student_name="web",
-                                       resolved=resolved(image_config={"Labels": {"org.berth.platform-image": "1"}}))
+    body = create(
+        {
+            "Memory": 8 * 1024**3,
+            "PidsLimit": 100000,
+            "RestartPolicy": {"Name": "always"},
+            "SecurityOpt": ["no-new-privileges=false"],
+            "OomScoreAdj": -1000,
+            "NanoCpus": 4_000_000_000,
+            "LogConfig": {"Type": "json-file", "Config": {"max-size": "10g"}},
+        },
+        Labels={"mine": "1", "org.berth.session": "someone-else"},
+    )
+    out, warnings = pol.rewrite_create(
+        body,
+        names=NAMES,
+        limits=LIMITS,
+        student_name="web",
+        resolved=resolved(image_config={"Labels": {"org.berth.platform-image": "1"}}),
+    )
     host = out["HostConfig"]
     assert host["CgroupParent"] == "/berth/berth/abc" and host["SecurityOpt"] == ["no-new-privileges"]
-    assert host["Memory"] == host["MemorySwap"] == 1024 ** 3 and host["PidsLimit"] == 512
+    assert host["Memory"] == host["MemorySwap"] == 1024**3 and host["PidsLimit"] == 512
     assert host["NanoCpus"] == 1_000_000_000 and host["OomScoreAdj"] == 0
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": pol.MAX_RESTARTS}
     assert host["LogConfig"] == pol.LOG_CONFIG and "Runtime" not in host
@@ -129,20 +192,39 @@ def test_rewrite_forces_the_labs_limits_and_labels():
     assert json.loads(labels[n.LABEL_RESTART]) == {"Name": "always"}
     assert len(warnings) >= 4
     defaults, _ = pol.rewrite_create(create(), names=NAMES, limits=LIMITS, student_name="x1", resolved=resolved())
-    assert defaults["HostConfig"]["Memory"] == 1024 ** 3 and defaults["HostConfig"]["PidsLimit"] == 512
-    runtime, _ = pol.rewrite_create(create(), names=NAMES, student_name="x1", resolved=resolved(),
-                                    limits=pol.Limits(**{**LIMITS.__dict__, "runtime": "runsc"}))
+    assert defaults["HostConfig"]["Memory"] == 1024**3 and defaults["HostConfig"]["PidsLimit"] == 512
+    runtime, _ = pol.rewrite_create(
+        create(),
+        names=NAMES,
+        student_name="x1",
+        resolved=resolved(),
+        limits=pol.Limits(**{**LIMITS.__dict__, "runtime": "runsc"}),
+    )
     assert runtime["HostConfig"]["Runtime"] == "runsc"
 
 
 def test_rewrite_networks_ports_and_names():
-    body = create({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}, "PublishAllPorts": True,
-                   "NetworkMode": "appnet", "Links": ["db:database"]},
-                  NetworkingConfig={"EndpointsConfig": {"appnet": {"Aliases": ["www"]}}})
+    body = create(
+        {
+            "PortBindings": {"80/tcp": [{"HostPort": "8080"}]},
+            "PublishAllPorts": True,
+            "NetworkMode": "appnet",
+            "Links": ["db:database"],
+        },
+        NetworkingConfig={"EndpointsConfig": {"appnet": {"Aliases": ["www"]}}},
+    )
     ports = {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}
-    out, _ = pol.rewrite_create(body, names=NAMES, limits=LIMITS, student_name="web", resolved=resolved(
-        networks={"appnet": "berth-0123456789ab-appnet"}, ports=ports,
-        containers={"db": ("f" * 64, "/berth-0123456789ab-db")}))
+    out, _ = pol.rewrite_create(
+        body,
+        names=NAMES,
+        limits=LIMITS,
+        student_name="web",
+        resolved=resolved(
+            networks={"appnet": "berth-0123456789ab-appnet"},
+            ports=ports,
+            containers={"db": ("f" * 64, "/berth-0123456789ab-db")},
+        ),
+    )
     host = out["HostConfig"]
     assert host["PortBindings"] == {} and host["PublishAllPorts"] is False
     assert json.loads(out["Labels"][n.LABEL_PORTS]) == ports and "80/tcp" in out["ExposedPorts"]
@@ -154,20 +236,36 @@ def test_rewrite_networks_ports_and_names():
     assert out["HostConfig"]["NetworkMode"] == LAB_NET
     assert out["NetworkingConfig"]["EndpointsConfig"][LAB_NET]["Aliases"] == ["web"]
     # namespaces of another container are the session's container's
-    out, _ = pol.rewrite_create(create({"NetworkMode": "container:db", "PidMode": "container:db",
-                                        "VolumesFrom": ["db:ro"]}), names=NAMES, limits=LIMITS, student_name="w2",
-                                resolved=resolved(containers={"db": ("f" * 64, "/berth-0123456789ab-db")}))
+    out, _ = pol.rewrite_create(
+        create({"NetworkMode": "container:db", "PidMode": "container:db", "VolumesFrom": ["db:ro"]}),
+        names=NAMES,
+        limits=LIMITS,
+        student_name="w2",
+        resolved=resolved(containers={"db": ("f" * 64, "/berth-0123456789ab-db")}),
+    )
     assert out["HostConfig"]["NetworkMode"] == out["HostConfig"]["PidMode"] == "container:" + "f" * 64
     assert out["HostConfig"]["VolumesFrom"] == ["f" * 64 + ":ro"]
 
 
 def test_rewrite_volumes_and_binds():
-    body = create({"Binds": ["/home/student/site:/usr/share/nginx/html:ro", "data:/data", "/cache"],
-                   "Mounts": [{"Type": "volume", "Target": "/anon"}, {"Type": "tmpfs", "Target": "/run"}]},
-                  Volumes={"/declared": {}})
-    out, _ = pol.rewrite_create(body, names=NAMES, limits=LIMITS, student_name="web", resolved=resolved(
-        image_config={"Volumes": {"/var/lib/image": {}, "/data": {}}},
-        volumes={"data": "berth-0123456789ab-data"}, binds={"/home/student/site": "/srv/gateway-binds/abc/1f"}))
+    body = create(
+        {
+            "Binds": ["/home/student/site:/usr/share/nginx/html:ro", "data:/data", "/cache"],
+            "Mounts": [{"Type": "volume", "Target": "/anon"}, {"Type": "tmpfs", "Target": "/run"}],
+        },
+        Volumes={"/declared": {}},
+    )
+    out, _ = pol.rewrite_create(
+        body,
+        names=NAMES,
+        limits=LIMITS,
+        student_name="web",
+        resolved=resolved(
+            image_config={"Volumes": {"/var/lib/image": {}, "/data": {}}},
+            volumes={"data": "berth-0123456789ab-data"},
+            binds={"/home/student/site": "/srv/gateway-binds/abc/1f"},
+        ),
+    )
     host = out["HostConfig"]
     assert host["Binds"] == ["/srv/gateway-binds/abc/1f:/usr/share/nginx/html:ro", "berth-0123456789ab-data:/data"]
     targets = {m["Target"]: m for m in host["Mounts"]}
@@ -178,9 +276,10 @@ def test_rewrite_volumes_and_binds():
 
 
 def test_update_is_capped_the_same_way():
-    body, warnings, restart = pol.rewrite_update({"Memory": 4 * 1024 ** 3, "RestartPolicy": {"Name": "always"}},
-                                                 limits=LIMITS)
-    assert body["Memory"] == body["MemorySwap"] == 1024 ** 3
+    body, warnings, restart = pol.rewrite_update(
+        {"Memory": 4 * 1024**3, "RestartPolicy": {"Name": "always"}}, limits=LIMITS
+    )
+    assert body["Memory"] == body["MemorySwap"] == 1024**3
     assert body["RestartPolicy"]["Name"] == "on-failure" and restart == {"Name": "always"}
     with pytest.raises(pol.Refused):
         pol.rewrite_update({"PidsLimit": -1}, limits=LIMITS)
@@ -194,15 +293,20 @@ def test_exec_privileged_is_refused():
 
 
 def test_networks_are_internal_prefixed_and_plain():
-    body, student = pol.rewrite_network_create({"Name": "appnet", "Labels": {"x": "y", "org.berth.session": "z"}},
-                                               names=NAMES, limits=LIMITS)
+    body, student = pol.rewrite_network_create(
+        {"Name": "appnet", "Labels": {"x": "y", "org.berth.session": "z"}}, names=NAMES, limits=LIMITS
+    )
     assert student == "appnet" and body["Name"] == "berth-0123456789ab-appnet" and body["Internal"] is True
     assert body["Labels"]["x"] == "y" and body["Labels"][n.LABEL_SESSION] == SESSION
     assert body["Labels"][n.LABEL_INTERNAL] == "false"
-    for bad, message in (({"Name": "bridge"}, "pre-defined"), ({"Name": "n1", "Driver": "macvlan"}, "macvlan"),
-                         ({"Name": "n1", "IPAM": {"Config": [{"Subnet": "10.0.0.0/8"}]}}, "custom subnets"),
-                         ({"Name": "n1", "Options": {"com.docker.network.bridge.name": "eth0"}}, "network option"),
-                         ({"Name": "n1", "EnableIPv6": True}, "IPv6"), ({"Name": "n1", "Scope": "swarm"}, "swarm")):
+    for bad, message in (
+        ({"Name": "bridge"}, "pre-defined"),
+        ({"Name": "n1", "Driver": "macvlan"}, "macvlan"),
+        ({"Name": "n1", "IPAM": {"Config": [{"Subnet": "10.0.0.0/8"}]}}, "custom subnets"),
+        ({"Name": "n1", "Options": {"com.docker.network.bridge.name": "eth0"}}, "network option"),
+        ({"Name": "n1", "EnableIPv6": True}, "IPv6"),
+        ({"Name": "n1", "Scope": "swarm"}, "swarm"),
+    ):
         with pytest.raises(pol.Refused, match=message):
             pol.rewrite_network_create(bad, names=NAMES, limits=LIMITS)
 
@@ -212,22 +316,32 @@ def test_volumes_cannot_mount_host_paths():
     assert body["Name"] == "berth-0123456789ab-data" and body["Labels"][n.LABEL_SESSION] == SESSION
     assert "Name" not in pol.rewrite_volume_create({}, names=NAMES, limits=LIMITS)  # anonymous: engine names it
     with pytest.raises(pol.Refused, match="driver options"):
-        pol.rewrite_volume_create({"Name": "x1", "DriverOpts": {"type": "none", "o": "bind", "device": "/etc"}},
-                                  names=NAMES, limits=LIMITS)
+        pol.rewrite_volume_create(
+            {"Name": "x1", "DriverOpts": {"type": "none", "o": "bind", "device": "/etc"}}, names=NAMES, limits=LIMITS
+        )
     with pytest.raises(pol.Refused, match="volume driver"):
         pol.rewrite_volume_create({"Name": "x1", "Driver": "sshfs"}, names=NAMES, limits=LIMITS)
 
 
 def test_build_query():
-    query = {"t": ["myapp", "myapp:2"], "labels": ['{"mine": "1", "org.berth.session": "x"}'], "pull": ["1"],
-             "networkmode": ["host"], "memory": ["0"], "rm": ["0"], "cgroupparent": ["/"], "version": ["1"],
-             "cachefrom": ['["myapp"]'], "ulimits": ['[{"Name": "nproc"}]']}
+    query = {
+        "t": ["myapp", "myapp:2"],
+        "labels": ['{"mine": "1", "org.berth.session": "x"}'],
+        "pull": ["1"],
+        "networkmode": ["host"],
+        "memory": ["0"],
+        "rm": ["0"],
+        "cgroupparent": ["/"],
+        "version": ["1"],
+        "cachefrom": ['["myapp"]'],
+        "ulimits": ['[{"Name": "nproc"}]'],
+    }
     out = pol.rewrite_build_query(query, names=NAMES, limits=LIMITS)
     assert out["t"] == ["berth-0123456789ab/myapp:latest", "berth-0123456789ab/myapp:2"]
     labels = json.loads(out["labels"][0])
     assert labels == {"mine": "1", n.LABEL_INSTANCE: "berth", n.LABEL_SESSION: SESSION}
     assert out["networkmode"] == ["none"] and out["pull"] == ["0"] and out["rm"] == out["forcerm"] == ["1"]
-    assert out["cgroupparent"] == ["/berth/berth/abc"] and out["memory"] == out["memswap"] == [str(1024 ** 3)]
+    assert out["cgroupparent"] == ["/berth/berth/abc"] and out["memory"] == out["memswap"] == [str(1024**3)]
     assert out["_cachefrom_student"] == ["myapp"] and "ulimits" not in out
     with pytest.raises(pol.Refused, match="BuildKit"):
         pol.rewrite_build_query({"version": ["2"]}, names=NAMES, limits=LIMITS)

@@ -8,8 +8,10 @@ from labs.runtime.engine import EngineAddress
 
 
 def test_request_parse_and_rebuild():
-    req = proxy.Request.parse(b"POST /v1.41/containers/create?name=web&x=1&x=2 HTTP/1.1\r\n"
-                              b"Host: docker\r\nContent-Type: application/json\r\nContent-Length: 12")
+    req = proxy.Request.parse(
+        b"POST /v1.41/containers/create?name=web&x=1&x=2 HTTP/1.1\r\n"
+        b"Host: docker\r\nContent-Type: application/json\r\nContent-Length: 12"
+    )
     assert req.method == "POST" and req.version == "1.41" and req.path == "/containers/create"
     assert req.q("name") == "web" and req.query["x"] == ["1", "2"] and req.content_length == 12
     assert req.build_target(query={"name": ["p-web"]}) == "/v1.41/containers/create?name=p-web"
@@ -46,7 +48,12 @@ async def test_bodies_chunked_length_and_until_close():
 
 def test_line_rewriter_splits_across_chunks_and_drops():
     rewriter = proxy.LineRewriter(lambda doc: None if doc.get("drop") else {**doc, "seen": True})
-    out = rewriter.feed(b'{"a": 1}\n{"dr') + rewriter.feed(b'op": true}\n{"b"') + rewriter.feed(b": 2}") + rewriter.flush()
+    out = (
+        rewriter.feed(b'{"a": 1}\n{"dr')
+        + rewriter.feed(b'op": true}\n{"b"')
+        + rewriter.feed(b": 2}")
+        + rewriter.flush()
+    )
     assert [json.loads(line) for line in out.splitlines()] == [{"a": 1, "seen": True}, {"b": 2, "seen": True}]
 
 
@@ -71,8 +78,11 @@ async def test_upstream_reuses_and_reopens_its_connection(tmp_path):
                 break
             body = json.dumps({"path": head.split(b" ")[1].decode()}).encode()
             close = b"close-me" in head
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n"
-                         % (len(body), b"Connection: close\r\n" if close else b"") + body)
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n"
+                % (len(body), b"Connection: close\r\n" if close else b"")
+                + body
+            )
             await writer.drain()
             if close:
                 break
