@@ -4,8 +4,9 @@
 Berth's path: lab_session_start (dispatch + provision, Celery eager so the work is timed), then
 the terminal's exec into tmux, until the prompt appears. Baseline, measured in the same run on
 the same image with the same hardening: raw docker-py `containers.run` + an exec of bash with a
-TTY, until the prompt appears. Prints one JSON object as its last line:
-  p50_ms, p95_ms, raw_p50_ms, raw_p95_ms, ratio_p50 (target <= 1.3), n
+TTY, until the prompt appears. Also: a Docker lab (sandbox + its own Docker API through the
+gateway) until the student's first `docker` command answers. Prints one JSON object last:
+  p50_ms, p95_ms, raw_p50_ms, raw_p95_ms, ratio_p50 (target <= 1.3), docker_lab_ready_p50_ms, n
 Usage: .venv/bin/python bench/lab_start.py [--n 10]
 """
 
@@ -85,7 +86,8 @@ def main() -> None:
             print(f"run {i}: berth {berth_ms[-1] if i else 0:.0f} ms, raw {raw_ms[-1] if i else 0:.0f} ms", flush=True)
     finally:
         remove_labelled(INSTANCE)
-    berth, raw = summary(berth_ms), summary(raw_ms)
+    docker_ms = docker_lab_ready(args.n)
+    berth, raw, docker = summary(berth_ms), summary(raw_ms), summary(docker_ms)
     finish(
         {
             "bench": "lab_start",
@@ -95,10 +97,48 @@ def main() -> None:
             "raw_p50_ms": raw["p50"],
             "raw_p95_ms": raw["p95"],
             "ratio_p50": round(berth["p50"] / raw["p50"], 3),
+            "docker_lab_ready_p50_ms": docker["p50"],
+            "docker_lab_ready_p95_ms": docker["p95"],
             "baseline": "docker-py containers.run (same image and hardening) + exec bash -l with a TTY "
             "to the first prompt",
         }
     )
+
+
+def docker_lab_ready(n: int) -> list[float]:
+    """Start a Docker lab and time until `docker version` answers as the student, via the gateway."""
+    from courses.services import course_import
+    from labs import services
+    from labs.gateway import embedded
+    from labs.models import Lab, LabSession
+    from labs.runtime import get_backend
+    from tests import factories
+
+    course = course_import(path=factories.FIXTURES / "courses" / "dockerlab").course
+    cohort = factories.make_cohort(course, "bench-docker")
+    lab = Lab.objects.get(course=course, slug="docker")
+    gateway = embedded.start_if_not_running()
+    backend = get_backend()
+    times = []
+    try:
+        for i in range(n + 1):
+            user = factories.make_user(f"bench-docker{i}")
+            factories.enrol(user, cohort)
+            started = time.perf_counter()
+            session = LabSession.objects.get(pk=services.lab_session_start(user=user, lab=lab).pk)
+            assert session.state == "running", session.error
+            version = ["docker", "version", "--format", "{{.Server.Version}}"]
+            result = backend.exec(session.container_id, version, user="student", timeout=30)
+            assert result.exit_code == 0, result.output
+            elapsed = (time.perf_counter() - started) * 1000
+            services.lab_session_stop(session=session)
+            if i:
+                times.append(elapsed)
+                print(f"docker lab {i}: ready in {elapsed:.0f} ms", flush=True)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+    return times
 
 
 if __name__ == "__main__":

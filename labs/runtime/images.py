@@ -368,6 +368,14 @@ def _host_arch() -> str:
 # -- engine helpers ----------------------------------------------------------------------------
 
 
+def client_for(base_url: str) -> docker.DockerClient:
+    """A client for the engine at base_url (unix:// or tcp://), with the builder's timeout."""
+    try:
+        return docker.DockerClient(base_url=base_url, timeout=CLIENT_TIMEOUT)
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailable(f"no Docker engine at {base_url} ({exc})") from exc
+
+
 def _client(client: docker.DockerClient | None) -> tuple[docker.DockerClient, bool]:
     """The client to use (made from the environment when None) and whether we made it."""
     owned = client is None

@@ -15,9 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--verbose-build", action="store_true", help="stream every build output line")
 
     def handle(self, *args, names, force, check, verbose_build, **options):
-        import docker
-
-        client = docker.DockerClient(base_url=settings.BERTH_DOCKER_URL, timeout=600)
+        try:
+            client = images.client_for(settings.BERTH_DOCKER_URL)
+        except images.ImageError as exc:
+            raise CommandError(str(exc)) from exc
         try:
             if check:
                 for state in images.check_images(client=client, only=names or None):
