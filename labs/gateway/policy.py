@@ -43,126 +43,28 @@ LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}
 BIND_ROOTS = ("/home/student", "/tmp")  # noqa: S108 - paths inside the lab container
 BIND_REFUSED = "bind mounts are limited to your lab's home and /tmp"
 BIND_OPTIONS = {"ro", "rw", "nocopy", "consistent", "cached", "delegated", "private", "rprivate"}
-MAX_NETWORKS = 8
+MAX_NETWORKS = 8  # networks a session may create (each takes an address pool on the host)
 # Endpoint fields the engine fills in itself (or a driver reads): never taken from a student.
-ENDPOINT_INTERNAL = frozenset(
-    {"NetworkID", "EndpointID", "DriverOpts", "Gateway", "IPAddress"}
-)  # networks a session may create (each takes an address pool on the host)
+ENDPOINT_INTERNAL = frozenset({"NetworkID", "EndpointID", "DriverOpts", "Gateway", "IPAddress"})
 
+# HostConfig's resource fields (also what `docker update` may send).
+RESOURCE_KEYS = frozenset(
+    """CpuShares Memory NanoCpus CgroupParent BlkioWeight BlkioWeightDevice BlkioDeviceReadBps
+    BlkioDeviceWriteBps BlkioDeviceReadIOps BlkioDeviceWriteIOps CpuPeriod CpuQuota CpuRealtimePeriod
+    CpuRealtimeRuntime CpusetCpus CpusetMems Devices DeviceCgroupRules DeviceRequests KernelMemory
+    KernelMemoryTCP MemoryReservation MemorySwap MemorySwappiness OomKillDisable PidsLimit Ulimits CpuCount
+    CpuPercent IOMaximumIOps IOMaximumBandwidth""".split()
+)
 # HostConfig fields the gateway understands. Anything else that is set is refused: a newer client
 # must not smuggle an option past checks that do not know it.
-HOST_CONFIG_KEYS = frozenset(
-    {
-        "Binds",
-        "ContainerIDFile",
-        "LogConfig",
-        "NetworkMode",
-        "PortBindings",
-        "RestartPolicy",
-        "AutoRemove",
-        "VolumeDriver",
-        "VolumesFrom",
-        "CapAdd",
-        "CapDrop",
-        "CgroupnsMode",
-        "Dns",
-        "DnsOptions",
-        "DnsSearch",
-        "ExtraHosts",
-        "GroupAdd",
-        "IpcMode",
-        "Cgroup",
-        "Links",
-        "OomScoreAdj",
-        "PidMode",
-        "Privileged",
-        "PublishAllPorts",
-        "ReadonlyRootfs",
-        "SecurityOpt",
-        "StorageOpt",
-        "Tmpfs",
-        "UTSMode",
-        "UsernsMode",
-        "ShmSize",
-        "Sysctls",
-        "Runtime",
-        "ConsoleSize",
-        "Isolation",
-        "CpuShares",
-        "Memory",
-        "NanoCpus",
-        "CgroupParent",
-        "BlkioWeight",
-        "BlkioWeightDevice",
-        "BlkioDeviceReadBps",
-        "BlkioDeviceWriteBps",
-        "BlkioDeviceReadIOps",
-        "BlkioDeviceWriteIOps",
-        "CpuPeriod",
-        "CpuQuota",
-        "CpuRealtimePeriod",
-        "CpuRealtimeRuntime",
-        "CpusetCpus",
-        "CpusetMems",
-        "Devices",
-        "DeviceCgroupRules",
-        "DeviceRequests",
-        "KernelMemory",
-        "KernelMemoryTCP",
-        "MemoryReservation",
-        "MemorySwap",
-        "MemorySwappiness",
-        "OomKillDisable",
-        "PidsLimit",
-        "Ulimits",
-        "CpuCount",
-        "CpuPercent",
-        "IOMaximumIOps",
-        "IOMaximumBandwidth",
-        "Mounts",
-        "MaskedPaths",
-        "ReadonlyPaths",
-        "Init",
-        "Capabilities",
-        "Annotations",
-    }
+HOST_CONFIG_KEYS = RESOURCE_KEYS | frozenset(
+    """Binds ContainerIDFile LogConfig NetworkMode PortBindings RestartPolicy AutoRemove VolumeDriver
+    VolumesFrom CapAdd CapDrop CgroupnsMode Dns DnsOptions DnsSearch ExtraHosts GroupAdd IpcMode Cgroup Links
+    OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt StorageOpt Tmpfs UTSMode
+    UsernsMode ShmSize Sysctls Runtime ConsoleSize Isolation Mounts MaskedPaths ReadonlyPaths Init
+    Capabilities Annotations""".split()
 )
-UPDATE_KEYS = frozenset(
-    {
-        "CpuShares",
-        "Memory",
-        "NanoCpus",
-        "CgroupParent",
-        "BlkioWeight",
-        "BlkioWeightDevice",
-        "BlkioDeviceReadBps",
-        "BlkioDeviceWriteBps",
-        "BlkioDeviceReadIOps",
-        "BlkioDeviceWriteIOps",
-        "CpuPeriod",
-        "CpuQuota",
-        "CpuRealtimePeriod",
-        "CpuRealtimeRuntime",
-        "CpusetCpus",
-        "CpusetMems",
-        "Devices",
-        "DeviceCgroupRules",
-        "DeviceRequests",
-        "KernelMemory",
-        "KernelMemoryTCP",
-        "MemoryReservation",
-        "MemorySwap",
-        "MemorySwappiness",
-        "OomKillDisable",
-        "PidsLimit",
-        "Ulimits",
-        "CpuCount",
-        "CpuPercent",
-        "IOMaximumIOps",
-        "IOMaximumBandwidth",
-        "RestartPolicy",
-    }
-)
+UPDATE_KEYS = RESOURCE_KEYS | {"RestartPolicy"}
 
 
 class Refused(Exception):

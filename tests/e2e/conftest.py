@@ -172,3 +172,19 @@ def login(page, base_url: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/dashboard/")
+
+
+def open_lab_terminal(page, base_url: str, lab_url: str, username: str, password: str) -> None:
+    """Sign in, open the lab, start it and wait until its terminal shows a prompt; focus it."""
+    login(page, base_url, username, password)
+    page.goto(lab_url)
+    page.click("#btn-start")
+    page.wait_for_selector("#session-state.state-running", timeout=60000)
+    page.wait_for_selector(".term-pane .xterm-screen", timeout=20000)
+    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
+    page.click(".term-pane .xterm-screen")
+
+
+def type_line(page, text: str) -> None:
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")

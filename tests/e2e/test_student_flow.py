@@ -8,7 +8,7 @@ from django.core.management import call_command
 from accounts.models import User
 from courses.models import LessonProgress
 from tests import factories
-from tests.e2e.conftest import ARTIFACTS, login
+from tests.e2e.conftest import ARTIFACTS, login, open_lab_terminal, type_line
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow]
 COURSE = Path(__file__).resolve().parents[2] / "content" / "docker-crash-course"
@@ -47,15 +47,8 @@ def lab_url(demo, engine_cleanup):
 
 
 def test_student_types_in_the_lab_terminal_and_reloads(lab_url, demo, page):
-    login(page, demo, "alice", "berth-student")
-    page.goto(lab_url)
-    page.click("#btn-start")
-    page.wait_for_selector("#session-state.state-running", timeout=60000)
-    page.wait_for_selector(".term-pane .xterm-screen", timeout=20000)
-    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
-    page.click(".term-pane .xterm-screen")
-    page.keyboard.type("echo berth-$((6*7))")
-    page.keyboard.press("Enter")
+    open_lab_terminal(page, demo, lab_url, "alice", "berth-student")
+    type_line(page, "echo berth-$((6*7))")
     page.wait_for_function(
         "document.querySelector('.term-pane .xterm-rows').innerText.includes('berth-42')", timeout=20000
     )
@@ -72,14 +65,8 @@ def test_student_types_in_the_lab_terminal_and_reloads(lab_url, demo, page):
 def test_task_turns_green_submit_grade_and_feedback(lab_url, demo, page, browser):
     cohort = factories.Cohort.objects.get(slug="mini-demo")
     factories.enrol(User.objects.get(username="instructor"), cohort, "instructor")
-    login(page, demo, "alice", "berth-student")
-    page.goto(lab_url)
-    page.click("#btn-start")
-    page.wait_for_selector("#session-state.state-running", timeout=60000)
-    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
-    page.click(".term-pane .xterm-screen")
-    page.keyboard.type("echo hello > ~/notes.txt")
-    page.keyboard.press("Enter")
+    open_lab_terminal(page, demo, lab_url, "alice", "berth-student")
+    type_line(page, "echo hello > ~/notes.txt")
     # continuous checking turns both tasks green without a click
     page.wait_for_selector('.task[data-task="make-file"].passed', timeout=40000)
     page.wait_for_selector('.task[data-task="say-hello"].passed', timeout=40000)
@@ -109,14 +96,8 @@ def test_task_turns_green_submit_grade_and_feedback(lab_url, demo, page, browser
 def test_instructor_opens_the_heatmap_and_observes_a_student(lab_url, demo, page, browser):
     cohort = factories.Cohort.objects.get(slug="mini-demo")
     factories.enrol(User.objects.get(username="instructor"), cohort, "instructor")
-    login(page, demo, "alice", "berth-student")
-    page.goto(lab_url)
-    page.click("#btn-start")
-    page.wait_for_selector("#session-state.state-running", timeout=60000)
-    page.wait_for_function("document.querySelector('.term-pane .xterm-rows').innerText.includes('$')", timeout=20000)
-    page.click(".term-pane .xterm-screen")
-    page.keyboard.type("echo watched-by-teacher")
-    page.keyboard.press("Enter")
+    open_lab_terminal(page, demo, lab_url, "alice", "berth-student")
+    type_line(page, "echo watched-by-teacher")
 
     teacher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     login(teacher, demo, "instructor", "berth-teach")
@@ -132,8 +113,7 @@ def test_instructor_opens_the_heatmap_and_observes_a_student(lab_url, demo, page
         timeout=20000,
     )
     # the student keeps typing; the observer sees it live
-    page.keyboard.type("echo second-line-live")
-    page.keyboard.press("Enter")
+    type_line(page, "echo second-line-live")
     teacher.wait_for_function(
         "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('second-line-live')", timeout=20000
     )
