@@ -59,6 +59,7 @@ class Ctx:
         self.body_done = not req.has_body
         self.keep = True
         self.lookups: Upstream | None = None  # a second connection, while this one carries a build upload
+        self.body_stream = None  # the request body iterator a handler is reading, if any
 
     async def body_bytes(self) -> bytes:
         self.body_done = True
@@ -75,7 +76,8 @@ class Ctx:
 
     def body_iter(self):
         self.body_done = True
-        return request_body(self.client.stream, self.req)
+        self.body_stream = request_body(self.client.stream, self.req)
+        return self.body_stream
 
     async def api(self, method: str, path: str, **kwargs):
         """A request of the gateway's own on this connection's upstream; (status, json)."""
@@ -183,7 +185,10 @@ async def refuse(ctx: Ctx, status: int, message: str) -> None:
         # Read what is left of the request body (bounded) so the client gets the answer, not EPIPE.
         try:
             drained = 0
-            async for chunk in request_body(ctx.client.stream, ctx.req):
+            # Continue the body iterator a handler gave up on mid-way (its chunk framing state
+            # lives in that generator); start one only if nothing was read yet.
+            body = ctx.body_stream or request_body(ctx.client.stream, ctx.req)
+            async for chunk in body:
                 drained += len(chunk)
                 if drained > MAX_CONTEXT:
                     break
