@@ -35,7 +35,8 @@
       if (!tabs || tabs.sessionId !== session.id) {
         if (tabs) tabs.dispose();
         box.hidden = false;
-        tabs = new window.BerthTerminalTabs(box, {sessionId: session.id, onStatus: (s) => { if (s === "open") flush(); }});
+        // Let the shell draw its first prompt before typing into it.
+        tabs = new window.BerthTerminalTabs(box, {sessionId: session.id, onStatus: (s) => { if (s === "open") setTimeout(flush, 600); }});
       }
       waiters.splice(0).forEach((resolve) => resolve());
     } else {

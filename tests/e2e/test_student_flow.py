@@ -118,3 +118,15 @@ def test_instructor_opens_the_heatmap_and_observes_a_student(lab_url, demo, page
         "document.querySelector('#observe-terminal .xterm-rows').innerText.includes('second-line-live')", timeout=20000
     )
     teacher.screenshot(path=str(ARTIFACTS / "observe.png"))
+
+
+def test_run_button_starts_the_lab_and_types_the_command(lab_url, demo, page):
+    login(page, demo, "alice", "berth-student")
+    page.goto(f"{demo}/courses/mini/hello/")
+    page.click(".code-block.runnable .run-btn")
+    page.wait_for_selector("#terminal-dock .term-pane .xterm-screen", timeout=60000)
+    page.wait_for_function(
+        "document.querySelector('#terminal-dock .xterm-rows').innerText.includes('hello from the lesson')",
+        timeout=30000,
+    )
+    page.screenshot(path=str(ARTIFACTS / "lesson-run-dock.png"))
