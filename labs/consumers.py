@@ -52,6 +52,7 @@ class LabStatusConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.user_id, self.lab_id, self.auto_on = user.pk, lab.pk, True
+        self.wake = asyncio.Event()
         self.group = notify.status_group(user.pk, lab.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -61,12 +62,18 @@ class LabStatusConsumer(AsyncJsonWebsocketConsumer):
     async def _auto_checks(self):
         interval, last_activity = AUTO_MIN, None
         while True:
-            await asyncio.sleep(interval)
+            try:
+                # A session change (started, reset) wakes the loop early.
+                await asyncio.wait_for(self.wake.wait(), interval)
+                self.wake.clear()
+                interval = AUTO_MIN
+            except TimeoutError:
+                pass
             if not self.auto_on:
                 continue
             state = await _auto_check_round(self.user_id, self.lab_id)
-            if state is None:  # no running session, or nothing left to check
-                interval = AUTO_MIN
+            if state is None:  # no running session, or nothing left to check: look again rarely
+                interval = min(interval * 2, AUTO_MAX)
                 continue
             activity = state
             interval = AUTO_MIN if activity != last_activity else min(interval * 2, AUTO_MAX)
@@ -88,6 +95,8 @@ class LabStatusConsumer(AsyncJsonWebsocketConsumer):
 
     async def session_update(self, event):
         await self.send_json({"type": "session", "session": event["session"]})
+        if (event.get("session") or {}).get("state") == "running":
+            self.wake.set()
 
     async def task_result(self, event):
         await self.send_json({"type": "task", "result": event["result"]})
