@@ -267,6 +267,14 @@ def load_course(path: Path | str) -> CourseSpec:
     from labs.content import load_labs  # labs are part of the course folder
 
     course.labs = load_labs(root / "labs", course=course, problems=problems)
+    # Labs follow the course: in the order of the lessons they complete, the others after.
+    order = {
+        f"{m.slug}/{lesson.slug}": i
+        for i, (m, lesson) in enumerate((m, lesson) for m in course.modules for lesson in m.lessons)
+    }
+    course.labs.sort(key=lambda lab: (order.get(lab.lesson_ref or "", len(order)), lab.slug))
+    for position, lab in enumerate(course.labs, start=1):
+        lab.position = position
     problems.raise_if_any()
     return course
 

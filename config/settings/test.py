@@ -21,3 +21,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = BASE_DIR / "var" / "test-staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# The gateway's folder per instance: a dev server's gateway on the same machine serves its own.
+BERTH_GATEWAY_DIR = Path(env.str("BERTH_GATEWAY_DIR", default=str(BASE_DIR / "var" / f"gateway-{BERTH_INSTANCE}")))

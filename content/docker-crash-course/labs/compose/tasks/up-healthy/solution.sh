@@ -1,0 +1,5 @@
+#!/bin/bash
+cd ~/counter || exit 1
+docker compose up -d || exit 1
+for _ in $(seq 1 60); do curl -sf -m 2 localhost:8000 && break; sleep 0.5; done
+docker compose ps
