@@ -1300,9 +1300,9 @@ async def h_build(ctx: Ctx) -> None:
                 raise pol.Refused(f"the build context is larger than {MAX_CONTEXT // (1024 * 1024)}MiB")
             await emit(rewriter.feed(decompress.feed(chunk)))
         await emit(rewriter.feed(decompress.flush()))
-        rewriter.finish()
         if not rewriter.found and not rewriter.ended:
             raise pol.Refused("the build context is not a tar archive", status=400)
+        await emit(rewriter.finish())
         await out.end()
     except pol.Refused:
         up.close()  # the engine drops the half-sent build

@@ -707,9 +707,24 @@ class TarRewriter:
         out += _with_checksum(header) + content + b"\x00" * (_padded(len(content)) - len(content))
         return out
 
-    def finish(self) -> None:
-        if self.state in ("meta", "capture") or (self.state == "data" and self.remaining):
+    def finish(self) -> list:
+        """The end of the stream: what is still held back, then a proper end of archive.
+
+        The docker CLI appends a Dockerfile from outside the context (as .dockerfile.<hex>) and
+        ends the stream without padding that last member or writing the end blocks; the engine
+        reads such an archive, so the gateway completes it instead of refusing it."""
+        out: list = []
+        if self.state == "capture" and len(self.buf) >= self.capture["size"]:
+            self.buf += b"\x00" * (_padded(self.capture["size"]) - len(self.buf))
+            out = self.feed(b"")
+        elif self.state == "data" and len(self.buf) == 0 and self.remaining < BLOCK:
+            out, self.remaining, self.state = [b"\x00" * self.remaining], 0, "header"
+        if self.state in ("meta", "capture") or (self.state == "data" and self.remaining) or self.buf:
             raise Refused("the build context ended in the middle of a file", status=400)
+        if not self.ended:
+            out.append(b"\x00" * (2 * BLOCK))
+            self.ended = True
+        return out
 
 
 def _parents(path: str) -> list[str]:

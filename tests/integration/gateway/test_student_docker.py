@@ -249,3 +249,14 @@ def test_limits_are_forced_on_every_container(docker_lab):
     # what the student asked for is still what they see
     shown = json.loads(docker_lab.ok("docker inspect -f '{{json .HostConfig.RestartPolicy}}' capped"))
     assert shown["Name"] == "always"
+
+
+def test_build_with_a_dockerfile_outside_the_context(docker_lab):
+    # The CLI puts such a Dockerfile into the context under a generated name (.dockerfile.<hex>).
+    docker_lab.ok(
+        "mkdir -p ~/ctx ~/elsewhere && echo data > ~/ctx/data.txt && "
+        "printf 'FROM busybox\\nCOPY data.txt /data.txt\\nCMD cat /data.txt\\n' > ~/elsewhere/Dockerfile.out && "
+        "cd ~/ctx && timeout 60 docker build -t outside -f ~/elsewhere/Dockerfile.out .",
+        timeout=90,
+    )
+    assert docker_lab.ok("docker run --rm outside").strip() == "data"

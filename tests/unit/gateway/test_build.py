@@ -131,7 +131,7 @@ def rewrite(data: bytes, targets=frozenset({"Dockerfile", "dockerfile"}), chunk=
     for i in range(0, len(data), chunk):
         emit(rewriter.feed(decompress.feed(data[i : i + chunk])))
     emit(rewriter.feed(decompress.flush()))
-    rewriter.finish()
+    emit(rewriter.finish())
     return bytes(out), seen, rewriter
 
 
@@ -199,3 +199,26 @@ def test_dockerfile_names():
     assert build.dockerfile_names("Dockerfile") == {"Dockerfile", "dockerfile"}
     assert build.dockerfile_names(".dockerfile.abc") == {".dockerfile.abc"}
     assert build.dockerfile_names("/ci/Dockerfile") == {"ci/Dockerfile"}
+
+
+def test_tar_rewriter_completes_an_unpadded_last_dockerfile():
+    # What the docker CLI sends for `-f` outside the context: the Dockerfile appended last as
+    # .dockerfile.<hex>, its data not padded to a block and no end-of-archive blocks.
+    body = make_tar([("data.txt", "file", b"data\n")], tarfile.USTAR_FORMAT)
+    body = body.rstrip(b"\x00")  # drop the end blocks
+    body += b"\x00" * (-len(body) % 512)
+    info = tarfile.TarInfo(".dockerfile.0123abcd")
+    dockerfile = b"FROM busybox\nCOPY data.txt /\n"
+    info.size = len(dockerfile)
+    body += info.tobuf(format=tarfile.USTAR_FORMAT) + dockerfile  # unpadded, no end blocks
+    out, seen, rewriter = rewrite(body, targets={".dockerfile.0123abcd"})
+    assert seen == [dockerfile] and rewriter.ended
+    files = read_tar(out)
+    assert files[".dockerfile.0123abcd"] == b"FROM rewritten\n" and files["data.txt"] == b"data\n"
+    assert out.endswith(b"\x00" * 1024) and len(out) % 512 == 0
+
+
+def test_tar_rewriter_still_refuses_a_truncated_member():
+    body = make_tar([("Dockerfile", "file", b"FROM busybox\n" * 100)], tarfile.USTAR_FORMAT)[:700]
+    with pytest.raises(build.Refused, match="ended in the middle of a file"):
+        rewrite(body)
