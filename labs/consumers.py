@@ -11,9 +11,11 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 
 from labs import notify, selectors, services, terminal, terminal_slots
 from labs.models import LabSession
@@ -169,7 +171,22 @@ def _recording_close(recording_id: int, size: int, truncated: bool):
     Recording.objects.filter(pk=recording_id).update(size_bytes=size, truncated=truncated, ended_at=timezone.now())
 
 
-_touch = database_sync_to_async(services.lab_session_touch)
+# Activity writes run beside the keystrokes, on the thread pool rather than the one thread the
+# consumer's other database work shares: a slow write must never delay typing.
+def close_old_connections_after(fn):
+    """Run fn in a worker thread's own database connection, closing it if stale afterwards."""
+
+    def wrapper(*args, **kwargs):
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return wrapper
+
+
+_touch = sync_to_async(close_old_connections_after(services.lab_session_touch), thread_sensitive=False)
 
 
 class TerminalConsumer(AsyncWebsocketConsumer):
@@ -211,6 +228,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
         size = terminal.clamp_size(query.get("cols", [120])[0], query.get("rows", [32])[0]) or (120, 32)
         self.flow = terminal.FlowControl()
         self.last_touch = 0.0
+        self.background: set[asyncio.Task] = set()
         try:
             self.tty = await open_tty(
                 info["base_url"],
@@ -237,7 +255,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
                 title=info["title"],
             )
             self.flusher = asyncio.create_task(self._flush_loop())
-            await self._mark_activity(force=True)
+            self._mark_activity(force=True)
         await self.send(text_data=json.dumps({"type": "hello", "role": info["role"], "tab": tab}))
         self.pump = asyncio.create_task(self._pump())
 
@@ -284,11 +302,13 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             chunk = self.recorder.take()
             await asyncio.to_thread(self.recorder.write, chunk)
 
-    async def _mark_activity(self, force: bool = False):
+    def _mark_activity(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self.last_touch >= ACTIVITY_EVERY:
             self.last_touch = now
-            await _touch(session_id=self.session_id)
+            task = asyncio.create_task(_touch(session_id=self.session_id))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.tty is None:
@@ -302,7 +322,7 @@ class TerminalConsumer(AsyncWebsocketConsumer):
             await self.tty.write(bytes_data)
             if self.recorder is not None:
                 self.recorder.input(bytes_data)
-            await self._mark_activity()
+            self._mark_activity()
             return
         if text_data is None or len(text_data) > terminal.MAX_CONTROL_BYTES:
             await self.close(code=CLOSE_TOO_BIG)
