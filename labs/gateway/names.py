@@ -436,11 +436,12 @@ class Names:
         if not self.image_visible(item):
             return None
         out = dict(item)
-        tags = item.get("RepoTags") or []
+        raw = item.get("RepoTags") or []
+        tags = [t for t in raw if t and t != "<none>:<none>"]  # the engine's way of saying "untagged"
         mapped = self.image_tags_out(tags)
         if tags and not mapped:
             return None
-        out["RepoTags"] = mapped or (["<none>:<none>"] if tags else tags)
+        out["RepoTags"] = mapped or (["<none>:<none>"] if raw else [])
         out["RepoDigests"] = []  # images here are built locally; digests would name the host's repositories
         out["Labels"] = strip_labels(item.get("Labels"))
         return out

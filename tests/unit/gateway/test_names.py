@@ -89,6 +89,10 @@ def test_image_visibility(names):
         }
     )
     assert summary["RepoTags"] == ["busybox:latest", "mine:latest"] and summary["Labels"] == {"a": "b"}
+    # the session's dangling images are listed as untagged (docker images --filter dangling=true)
+    dangling = names.image_summary_out({"RepoTags": ["<none>:<none>"], "Labels": {n.LABEL_SESSION: SESSION}})
+    assert dangling is not None and dangling["RepoTags"] == ["<none>:<none>"]
+    assert names.image_summary_out({"RepoTags": ["<none>:<none>"], "Labels": {n.LABEL_SESSION: "other"}}) is None
 
 
 def test_scrub_messages(names):
