@@ -62,7 +62,8 @@ TEMPLATES = [
 # --- Data --------------------------------------------------------------------------------------
 # SQLite is the embedded default so `make run` works with nothing installed; set DATABASE_URL for
 # PostgreSQL (the test suite and production use it).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"  # empty = unset
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: wait for locks instead of failing.
