@@ -40,6 +40,16 @@ def eager_celery() -> None:
     app.conf.task_eager_propagates = True
 
 
+def bench_lab(instance: str):
+    """A clean engine for `instance` and the mini test course with a cohort: (cohort, lab)."""
+    from tests import factories
+
+    remove_labelled(instance)
+    course = factories.import_mini_course()
+    cohort = factories.make_cohort(course, "bench")
+    return cohort, course.labs.get(slug="first")
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     if not values:

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import time
 
-from _harness import eager_celery, finish, remove_labelled, setup_django, summary
+from _harness import bench_lab, eager_celery, finish, remove_labelled, setup_django, summary
 
 INSTANCE = "berthbench"
 
@@ -51,10 +51,7 @@ def main() -> None:
     from labs.runtime.spec import container_config
     from tests import factories
 
-    remove_labelled(INSTANCE)
-    course = factories.import_mini_course()
-    cohort = factories.make_cohort(course, "bench")
-    lab = course.labs.get(slug="first")
+    cohort, lab = bench_lab(INSTANCE)
     backend = get_backend()
     url = settings.BERTH_DOCKER_URL
     berth_ms, raw_ms = [], []

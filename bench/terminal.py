@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-from _harness import ROOT, eager_celery, finish, remove_labelled, setup_django, summary
+from _harness import ROOT, bench_lab, eager_celery, finish, remove_labelled, setup_django, summary
 
 INSTANCE = "berthbench"
 CSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
@@ -414,10 +414,7 @@ def main() -> None:
     from labs.models import LabSession
     from tests import factories
 
-    remove_labelled(INSTANCE)
-    course = factories.import_mini_course()
-    cohort = factories.make_cohort(course, "bench")
-    lab = course.labs.get(slug="first")
+    cohort, lab = bench_lab(INSTANCE)
     lab.memory_bytes, lab.pids_limit = 512 * 1024**2, 512
     lab.save()
     url = settings.BERTH_DOCKER_URL
