@@ -151,25 +151,15 @@ def cohort_save(*, cohort: Cohort, instructors, actor) -> Cohort:
 
 
 @transaction.atomic
-def membership_deactivate_by(*, membership: Membership, actor) -> Membership:
-    membership = membership_deactivate(membership=membership)
+def membership_set_active(*, membership: Membership, active: bool, actor) -> Membership:
+    """Take someone out of a cohort (history kept) or bring them back; audited."""
+    if active:
+        membership = membership_add(user=membership.user, cohort=membership.cohort, role=membership.role)
+    else:
+        membership = membership_deactivate(membership=membership)
     _audit(
         actor=actor,
-        action="membership.deactivate",
-        cohort=membership.cohort,
-        target_type="user",
-        target_id=membership.user_id,
-        role=membership.role,
-    )
-    return membership
-
-
-@transaction.atomic
-def membership_reactivate_by(*, membership: Membership, actor) -> Membership:
-    membership = membership_add(user=membership.user, cohort=membership.cohort, role=membership.role)
-    _audit(
-        actor=actor,
-        action="membership.reactivate",
+        action="membership.reactivate" if active else "membership.deactivate",
         cohort=membership.cohort,
         target_type="user",
         target_id=membership.user_id,

@@ -107,10 +107,10 @@ def membership_toggle(request, cohort_slug, membership_id):
     _admin_or_404(request.user)
     membership = get_object_or_404(Membership, pk=membership_id, cohort__slug=cohort_slug)
     if membership.is_active:
-        services.membership_deactivate_by(membership=membership, actor=request.user)
+        services.membership_set_active(membership=membership, active=False, actor=request.user)
         messages.success(request, f"{membership.user.display_name} was removed from the cohort (history kept).")
     else:
-        services.membership_reactivate_by(membership=membership, actor=request.user)
+        services.membership_set_active(membership=membership, active=True, actor=request.user)
         messages.success(request, f"{membership.user.display_name} is back in the cohort.")
     return redirect("teach:cohort-people", cohort_slug=cohort_slug)
 

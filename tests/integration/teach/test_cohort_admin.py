@@ -202,6 +202,11 @@ def test_deactivate_membership_keeps_history(client, admin_user, cohort, student
     assert AuditEntry.objects.filter(action="membership.deactivate", target_id=str(student.pk)).exists()
     client.force_login(student)  # no longer sees the course's labs
     assert client.get(reverse("labs:lab", args=["mini", "first"])).status_code == 404
+    client.force_login(admin_user)  # and back again
+    client.post(reverse("teach:membership-toggle", args=[cohort.slug, membership.pk]))
+    membership.refresh_from_db()
+    assert membership.is_active and membership.deactivated_at is None
+    assert AuditEntry.objects.filter(action="membership.reactivate", target_id=str(student.pk)).exists()
 
 
 def test_only_admins_administer(client, cohort, instructor, student):
