@@ -20,27 +20,8 @@ from dataclasses import dataclass, field
 from labs.runtime.labels import ISOLATED_NETWORK_OPTIONS, NETWORK_OPTION_MTU
 
 from . import names as n
-from .invariants import ALLOWED_ULIMITS
+from .invariants import ALLOWED_ULIMITS, DEFAULT_CAPS, normalize_cap  # noqa: F401 - re-exported
 
-# Docker's default capability set (moby/oci/caps/defaults.go): what a container has unless told otherwise.
-DEFAULT_CAPS = frozenset(
-    {
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FSETID",
-        "FOWNER",
-        "MKNOD",
-        "NET_RAW",
-        "SETGID",
-        "SETUID",
-        "SETFCAP",
-        "SETPCAP",
-        "NET_BIND_SERVICE",
-        "SYS_CHROOT",
-        "KILL",
-        "AUDIT_WRITE",
-    }
-)
 MAX_RESTARTS = 5
 LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
 BIND_ROOTS = ("/home/student", "/tmp")  # noqa: S108 - paths inside the lab container
@@ -116,11 +97,6 @@ def session_labels(policy: dict) -> dict[str, str]:
 
 
 # --- small parsers ------------------------------------------------------------------------------
-
-
-def normalize_cap(cap: str) -> str:
-    cap = str(cap).strip().upper()
-    return cap[4:] if cap.startswith("CAP_") else cap
 
 
 def check_bind_source(path: str) -> str:
