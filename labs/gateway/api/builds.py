@@ -10,6 +10,7 @@ memory, and tags under the session's namespace.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from .. import dockerfile, strictjson
@@ -145,7 +146,8 @@ async def build(ctx: Ctx) -> None:
             text = packed.captured[name].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise pol.Refused("the Dockerfile is not UTF-8 text", status=400) from exc
-        plan = dockerfile.plan_dockerfile(text, build_args=build_args)
+        loop = asyncio.get_running_loop()  # parsing a hostile Dockerfile may take most of a second
+        plan = await loop.run_in_executor(None, lambda: dockerfile.plan_dockerfile(text, build_args=build_args))
         mapping: dict[str, str] = {}
         extra: dict[str, dict[str, str]] = {}
         for ref in plan.image_refs:

@@ -234,7 +234,7 @@ async def relay(ctx: Ctx, answer: Streaming, *, json_out=None, lines_out=None) -
         return status
     is_json = "json" in answer.content_type
     length = answer.headers.get("content-length")
-    if json_out is not None and is_json and length is not None:
+    if json_out is not None and is_json:  # whatever its framing: a mapped answer is never streamed raw
         data = await answer.read(ANSWER_LIMIT)
         try:
             doc = json.loads(data) if data.strip() else None
@@ -467,6 +467,8 @@ async def dispatch(ctx: Ctx) -> None:
 
 async def refuse(ctx: Ctx, status: int, message: str) -> None:
     conn = ctx.conn
+    if status in (400, 403, 413):
+        ctx.keep = False  # nothing pipelined behind a refused request is served
     if conn.answered:  # a stream had already begun: all we can do is end the connection
         ctx.keep = False
         return

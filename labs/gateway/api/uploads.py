@@ -18,6 +18,7 @@ from ..wire import BadRequest
 from .core import TAR_TYPES, Ctx
 
 MAX_UPLOAD = 512 * 1024 * 1024  # bytes of tar a session may upload in one request
+MAX_UNPACKED = 2 * 1024 * 1024 * 1024  # what it may unpack to (a small gzip can expand a lot)
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
 READ_SIZE = 256 * 1024
 
@@ -77,7 +78,9 @@ async def repacked(ctx: Ctx, *, capture: tuple[str, ...] | list[str] = ()):
             ctx.keep = False
             raise
         await loop.run_in_executor(None, src.seek, 0)
-        result = await loop.run_in_executor(None, lambda: tarstream.repack(src, dst, capture=list(capture)))
+        result = await loop.run_in_executor(
+            None, lambda: tarstream.repack(src, dst, capture=list(capture), max_bytes=MAX_UNPACKED)
+        )
         yield Packed(dst, result)
     finally:
         src.close()
