@@ -33,6 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from labs.runtime.labels import BRIDGE_PREFIX
+
 from . import names as n
 
 # Docker's default capability set (moby/oci/caps/defaults.go): what a container has unless told otherwise.
@@ -106,6 +108,7 @@ NETWORK_OPTIONS = frozenset(
     {"com.docker.network.driver.mtu", "com.docker.network.bridge.inhibit_ipv4", "com.docker.network.bridge.name"}
 )
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
+BRIDGE_NAME = "com.docker.network.bridge.name"
 RESERVED_NETWORKS = frozenset({"host", "bridge", "default", "none"})
 
 
@@ -555,6 +558,9 @@ def network_problems(inspect: dict, scope: Scope) -> list[str]:
         out.append(f"network {name} has option {key}.")
     if (options or {}).get(INHIBIT_IPV4) != "true":
         out.append(f"network {name} lacks {INHIBIT_IPV4}=true: its bridge would hold a host address.")
+    bridge = str((options or {}).get(BRIDGE_NAME) or "")
+    if not bridge.startswith(BRIDGE_PREFIX):
+        out.append(f"network {name} has bridge {_show(bridge)}, not one the host's firewall closes ({BRIDGE_PREFIX}*).")
     return out
 
 

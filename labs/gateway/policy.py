@@ -17,7 +17,7 @@ import json
 import posixpath
 from dataclasses import dataclass, field
 
-from labs.runtime.labels import ISOLATED_NETWORK_OPTIONS, NETWORK_OPTION_MTU
+from labs.runtime.labels import NETWORK_OPTION_MTU, isolated_network_options
 
 from . import names as n
 from .invariants import ALLOWED_ULIMITS, DEFAULT_CAPS, normalize_cap  # noqa: F401 - re-exported
@@ -632,7 +632,7 @@ def rewrite_network_create(body: dict, *, names: n.Names, limits: Limits) -> tup
     extra = [k for k in options if k != NETWORK_OPTION_MTU]
     if extra:
         raise Refused(f"network option {extra[0]} is not available in this lab")
-    options = {**options, **ISOLATED_NETWORK_OPTIONS}
+    options = {**options, **isolated_network_options(host_name)}
     labels = {k: v for k, v in (body.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)}
     labels.update(limits.labels)
     labels[n.LABEL_INTERNAL] = "true" if body.get("Internal") else "false"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from labs.runtime.engine import EngineAddress
 
-from . import binds
+from . import binds, hostnet
 from .api import serve_connection
 from .names import KIND_STUDENT, LABEL_INSTANCE, LABEL_KIND, LABEL_SESSION
 from .quota import QuotaMonitor
@@ -63,6 +63,7 @@ class GatewayServer:
         _raise_nofile()
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = _exclusive_lock(self.root / ".gateway.lock")
+        await asyncio.get_running_loop().run_in_executor(None, hostnet.ensure_input_drop)
         live = {p.name for p in self.root.iterdir() if (p / "policy.json").exists()} if self.root.is_dir() else set()
         released = await asyncio.get_running_loop().run_in_executor(None, binds.release_stale, self.binds_root, live)
         if released:

@@ -18,7 +18,6 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from . import cgroups, engine
 from .base import BackendUnavailable, ExecResult, FileContent, Handle, SandboxError, SandboxGone, Stats
 from .labels import (  # noqa: F401 - re-exported for the platform's callers
-    ISOLATED_NETWORK_OPTIONS,
     KIND_LAB,
     KIND_LAB_NETWORK,
     LABEL_CGROUP,
@@ -28,6 +27,7 @@ from .labels import (  # noqa: F401 - re-exported for the platform's callers
     LABEL_NETWORK,
     LABEL_SESSION,
     LABEL_USER,
+    isolated_network_options,
 )
 from .spec import SandboxSpec, container_config
 
@@ -132,7 +132,7 @@ class DockerBackend:
             self.ensure_network(spec.network, labels=spec.labels)
 
     def ensure_network(self, name: str, *, labels: dict[str, str]) -> None:
-        """A private, internal bridge network with no host address on it (labels.ISOLATED_NETWORK_OPTIONS):
+        """A private, internal bridge network with no host address on it (labels.isolated_network_options):
         nothing on the host answers the lab; idempotent."""
         existing = self._call(self.client.networks.list, names=[name])
         if any(n.name == name for n in existing):
@@ -143,7 +143,7 @@ class DockerBackend:
                 name,
                 driver="bridge",
                 internal=True,
-                options=dict(ISOLATED_NETWORK_OPTIONS),
+                options=isolated_network_options(name),
                 labels={**labels, LABEL_KIND: KIND_LAB_NETWORK},
                 check_duplicate=True,
             )

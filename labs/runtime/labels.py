@@ -7,6 +7,8 @@ gateway's ownership checks and the teardown agree on what belongs to whom.
 
 from __future__ import annotations
 
+import hashlib
+
 ENGINE_API_VERSION = "1.41"  # the one Engine API version Berth speaks to engines (Docker 20.10+)
 GATEWAY_API_VERSION = ENGINE_API_VERSION  # ... and the one the gateway serves to students
 
@@ -30,7 +32,17 @@ KIND_STUDENT = "student"  # anything a student made through the gateway
 NETWORK_OPTION_INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
 NETWORK_OPTION_BRIDGE_NAME = "com.docker.network.bridge.name"
 NETWORK_OPTION_MTU = "com.docker.network.driver.mtu"
-ISOLATED_NETWORK_OPTIONS = {NETWORK_OPTION_INHIBIT_IPV4: "true"}
+# Their bridges are named BRIDGE_PREFIX + a hash of the network's name, so the host's firewall can
+# drop whatever reaches the host through them (labs.gateway.hostnet), even a hand-made frame.
+BRIDGE_PREFIX = "bth"
+
+
+def bridge_name(network_name: str) -> str:
+    return BRIDGE_PREFIX + hashlib.sha256(network_name.encode()).hexdigest()[:12]  # 15 bytes, the kernel's most
+
+
+def isolated_network_options(network_name: str) -> dict[str, str]:
+    return {NETWORK_OPTION_INHIBIT_IPV4: "true", NETWORK_OPTION_BRIDGE_NAME: bridge_name(network_name)}
 
 
 def session_prefix(instance: str, session_hex: str) -> str:

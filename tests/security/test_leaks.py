@@ -229,3 +229,20 @@ def test_student_containers_have_no_route_to_the_host(docker_lab, scratch, sessi
         problems += [f"{where}: {r}" for r in _routes_leaving(routes, session_networks.subnets)]
     problems += engine_view.problems(docker_lab, scratch.since)
     assert not problems, "\n".join(problems)
+
+
+def test_the_host_firewall_drops_what_comes_in_on_a_lab_bridge(docker_lab, scratch, session_networks):
+    """Defence in depth for a hand-made frame (containers keep NET_RAW): every session bridge is a
+    `bth*` interface, and the host's INPUT chain drops whatever arrives on one."""
+    problems = []
+    for network in session_networks.networks:
+        bridge = (network.get("Options") or {}).get("com.docker.network.bridge.name", "")
+        if not bridge.startswith("bth"):
+            problems.append(f"network {network['Name']} is on bridge {bridge!r}, not a bth* one")
+        elif subprocess.run(["ip", "link", "show", bridge], capture_output=True).returncode != 0:
+            problems.append(f"bridge {bridge} of {network['Name']} does not exist on the host")
+    rule = subprocess.run(["iptables", "-C", "INPUT", "-i", "bth+", "-j", "DROP"], capture_output=True)
+    if rule.returncode != 0:
+        problems.append("the host's INPUT chain has no DROP rule for bth+ interfaces")
+    assert not problems, "\n".join(problems)
+    scratch.assert_clean()

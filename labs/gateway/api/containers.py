@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from .. import dockerfile, schemas
 from .. import names as n
 from .. import policy as pol
+from .. import schemas
 from ..ports import PortsError
 from ..upstream import qpath
 from . import resolve, uploads, verify
@@ -324,19 +324,10 @@ async def containers_prune(ctx: Ctx) -> None:
 
 @route("POST", r"/commit", writes=True)
 async def commit(ctx: Ctx) -> None:
-    names = ctx.names
     config = await ctx.body(schemas.CONTAINER_CONFIG, where="the commit config")
     config["Labels"] = {k: v for k, v in (config.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)}
     if config.get("OnBuild"):
         raise pol.Refused("ONBUILD triggers are not available in committed images in this lab")
     cid, _ = await resolve.container(ctx, ctx.q("container") or "", data=False)
-    query = {"container": cid, **ctx.pick(comment="str", author="str", pause="bool")}
-    repo = ctx.q("repo")
-    if repo:
-        ref = n.parse_image_ref(repo + (f":{ctx.q('tag')}" if ctx.q("tag") else ""))
-        query["repo"] = names.image_repo_host(ref)
-        query["tag"] = ref.tag or "latest"
-    labels = dict(ctx.session.limits.labels)
-    labels[n.LABEL_PLATFORM_IMAGE] = "0"
-    query["changes"] = pol.checked_changes(ctx.req.query.get("changes", [])) + [dockerfile.label_line(labels)]
+    query = {"container": cid, **ctx.pick(comment="str", author="str", pause="bool"), **ctx.new_image_query()}
     await ctx.call("POST", "/commit", query=query, json_body=config)

@@ -17,9 +17,9 @@ from urllib.parse import unquote
 
 from labs.runtime.labels import GATEWAY_API_VERSION
 
+from .. import dockerfile, schemas, strictjson
 from .. import names as n
 from .. import policy as pol
-from .. import schemas, strictjson
 from ..ports import PortsError
 from ..session import MAX_CONNECTIONS, Session
 from ..upstream import EngineUnavailable, Streaming, Upstream
@@ -175,6 +175,19 @@ class Ctx:
                 raise pol.Refused(f"invalid filter {key!r}", status=400)
             out[str(key)] = list(values)
         return out
+
+    def new_image_query(self) -> dict:
+        """repo/tag under the session's namespace and checked `changes` for an image the session
+        makes (commit, import), labelled as the session's and never as the platform's."""
+        query: dict = {}
+        repo = self.q("repo")
+        if repo:
+            ref = n.parse_image_ref(repo + (f":{self.q('tag')}" if self.q("tag") else ""))
+            query["repo"] = self.names.image_repo_host(ref)
+            query["tag"] = ref.tag or "latest"
+        labels = {**self.session.limits.labels, n.LABEL_PLATFORM_IMAGE: "0"}
+        query["changes"] = pol.checked_changes(self.req.query.get("changes", [])) + [dockerfile.label_line(labels)]
+        return query
 
     # --- the engine -----------------------------------------------------------------------------
     async def api(self, method: str, path: str, **kwargs):

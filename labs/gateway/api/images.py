@@ -6,7 +6,6 @@ import fnmatch
 import json
 import logging
 
-from .. import dockerfile
 from .. import names as n
 from .. import policy as pol
 from ..upstream import qpath
@@ -142,15 +141,7 @@ async def _import(ctx: Ctx) -> None:
     names = ctx.names
     if ctx.q("fromSrc") != "-":
         raise pol.Refused("importing from a URL is not available in this lab")
-    query = {"fromSrc": "-", **ctx.pick(message="str", platform="str")}
-    repo = ctx.q("repo")
-    if repo:
-        ref = n.parse_image_ref(repo + (f":{ctx.q('tag')}" if ctx.q("tag") else ""))
-        query["repo"] = names.image_repo_host(ref)
-        query["tag"] = ref.tag or "latest"
-    labels = dict(ctx.session.limits.labels)
-    labels[n.LABEL_PLATFORM_IMAGE] = "0"
-    query["changes"] = pol.checked_changes(ctx.req.query.get("changes", [])) + [dockerfile.label_line(labels)]
+    query = {"fromSrc": "-", **ctx.pick(message="str", platform="str"), **ctx.new_image_query()}
     async with uploads.repacked(ctx) as packed:
         await ctx.call(
             "POST",

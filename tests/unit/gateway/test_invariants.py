@@ -123,7 +123,8 @@ def test_a_host_mount_hides_in_a_volume():
 
 def test_real_networks():
     plain = inv.network_problems(load("network-plain"), SCOPE)
-    assert len(plain) == 2 and "not Internal" in plain[0] and "inhibit_ipv4=true" in plain[1], plain
+    assert len(plain) == 3 and "not Internal" in plain[0] and "inhibit_ipv4=true" in plain[1], plain
+    assert "firewall" in plain[2]
     bridge = "\n".join(inv.network_problems(load("network-bridge"), SCOPE))
     for needle in ("org.berth.session", "not Internal", "enable_ip_masquerade", "host_binding_ipv4", "inhibit_ipv4"):
         assert needle in bridge
@@ -493,7 +494,6 @@ INHIBIT = "Options|com.docker.network.bridge.inhibit_ipv4"
         ),
         ({INHIBIT: "false"}, "lacks com.docker.network.bridge.inhibit_ipv4=true"),
         ({INHIBIT: DELETE}, "lacks com.docker.network.bridge.inhibit_ipv4=true"),
-        ({"Options": None}, "lacks com.docker.network.bridge.inhibit_ipv4=true"),
         ({"Options": ["x"]}, "Options that are not an object"),
     ],
 )
@@ -510,12 +510,23 @@ def test_network_allowed_options():
         NETWORK,
         {
             "Options|com.docker.network.driver.mtu": "1400",
-            "Options|com.docker.network.bridge.name": "br-x",
+            "Options|com.docker.network.bridge.name": "bthfeedbeef0",
             "ConfigFrom": None,
         },
     )
     assert inv.network_problems(doc, SCOPE) == []
     assert inv.network_problems(mutate(NETWORK, {"ConfigFrom": {}, "IPAM|Options": None}), SCOPE) == []
+
+
+def test_network_without_options():
+    problems = inv.network_problems(mutate(NETWORK, {"Options": None}), SCOPE)
+    assert len(problems) == 2 and "inhibit_ipv4=true" in problems[0] and "firewall" in problems[1]
+
+
+def test_network_bridge_must_be_one_the_firewall_closes():
+    for bridge in ("br-x", "", "docker0"):
+        problems = inv.network_problems(mutate(NETWORK, {"Options|com.docker.network.bridge.name": bridge}), SCOPE)
+        assert len(problems) == 1 and "firewall" in problems[0]
 
 
 EXEC = load("exec-ok")

@@ -346,7 +346,7 @@ def test_volumes_cannot_mount_host_paths():
 
 
 def test_image_changes_are_checked_and_rewritten():
-    assert pol.checked_changes(["cmd [\"sh\"]", "ENV A=1", "EXPOSE 80"]) == ['CMD ["sh"]', "ENV A=1", "EXPOSE 80"]
+    assert pol.checked_changes(['cmd ["sh"]', "ENV A=1", "EXPOSE 80"]) == ['CMD ["sh"]', "ENV A=1", "EXPOSE 80"]
     for bad, message in (
         (["ONBUILD ADD http://127.0.0.1/x /x"], "ONBUILD"),
         (["RUN id"], "not a valid change"),
