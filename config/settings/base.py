@@ -168,5 +168,8 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 # Runtime for containers students start through the gateway ("" = engine default, "runsc" = gVisor).
 BERTH_STUDENT_CONTAINER_RUNTIME = env("BERTH_STUDENT_CONTAINER_RUNTIME", default="")
 BERTH_REGISTRY_MIRROR = env("BERTH_REGISTRY_MIRROR", default="")
+# Docker storage a Docker lab's student may use on the host (writable layers, volumes, images they
+# built); over it the gateway refuses new writes and stops the session's running containers.
+BERTH_DOCKER_DISK_QUOTA_BYTES = env.int("BERTH_DOCKER_DISK_QUOTA_BYTES", default=2 * 1024**3)
 # The site's public address, for links in emails sent outside a request (enrolment, invites).
 BERTH_BASE_URL = env("BERTH_BASE_URL", default="http://127.0.0.1:8000")

@@ -23,19 +23,31 @@ import random
 import re
 from dataclasses import dataclass
 
-LABEL_PREFIX = "org.berth."
-LABEL_INSTANCE = "org.berth.instance"
-LABEL_SESSION = "org.berth.session"
-LABEL_USER = "org.berth.user"
-LABEL_KIND = "org.berth.kind"
-LABEL_PLATFORM_IMAGE = "org.berth.platform-image"
+from labs.runtime.labels import (  # noqa: F401 - the vocabulary, shared with labs.runtime
+    KIND_LAB,
+    KIND_STUDENT,
+    LABEL_BUILD_STAGE,
+    LABEL_CGROUP,
+    LABEL_INSTANCE,
+    LABEL_KIND,
+    LABEL_LAB,
+    LABEL_NETWORK,
+    LABEL_PLATFORM_IMAGE,
+    LABEL_PREFIX,
+    LABEL_SESSION,
+    LABEL_USER,
+    NETWORK_OPTION_BRIDGE_NAME,
+    NETWORK_OPTION_INHIBIT_IPV4,
+)
+
 # Labels the gateway keeps on what it creates, to show the student what they asked for.
 LABEL_PORTS = "org.berth.ports"  # the host port bindings asked for (JSON), served by forwarders in the lab
 LABEL_RESTART = "org.berth.restart"  # the restart policy asked for (JSON), when it was capped
 LABEL_BINDS = "org.berth.binds"  # {host source: source the student gave} (JSON)
 LABEL_INTERNAL = "org.berth.internal"  # a network's "internal" as asked ("true"/"false"); it is always internal
 
-KIND_STUDENT = "student"
+
+PLATFORM_NETWORK_OPTIONS = frozenset({NETWORK_OPTION_INHIBIT_IPV4, NETWORK_OPTION_BRIDGE_NAME})
 
 # Docker's own grammar for container, network and volume names.
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -470,6 +482,10 @@ class Names:
         elif LABEL_INTERNAL in labels:
             out["Internal"] = labels[LABEL_INTERNAL] == "true"
         out["Labels"] = strip_labels(labels) or {}
+        # The isolation options are the platform's (like its labels): Compose compares a network's
+        # options with its file's and would ask to recreate it.
+        if isinstance(data.get("Options"), dict):
+            out["Options"] = {k: v for k, v in data["Options"].items() if k not in PLATFORM_NETWORK_OPTIONS}
         if isinstance(data.get("Containers"), dict):
             containers = {}
             for cid, value in data["Containers"].items():

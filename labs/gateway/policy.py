@@ -17,27 +17,11 @@ import json
 import posixpath
 from dataclasses import dataclass, field
 
-from . import names as n
+from labs.runtime.labels import NETWORK_OPTION_MTU, isolated_network_options
 
-# Docker's default capability set (moby/oci/caps/defaults.go): what a container has unless told otherwise.
-DEFAULT_CAPS = frozenset(
-    {
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FSETID",
-        "FOWNER",
-        "MKNOD",
-        "NET_RAW",
-        "SETGID",
-        "SETUID",
-        "SETFCAP",
-        "SETPCAP",
-        "NET_BIND_SERVICE",
-        "SYS_CHROOT",
-        "KILL",
-        "AUDIT_WRITE",
-    }
-)
+from . import names as n
+from .invariants import ALLOWED_ULIMITS, DEFAULT_CAPS, normalize_cap  # noqa: F401 - re-exported
+
 MAX_RESTARTS = 5
 LOG_CONFIG = {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}}
 BIND_ROOTS = ("/home/student", "/tmp")  # noqa: S108 - paths inside the lab container
@@ -113,11 +97,6 @@ def session_labels(policy: dict) -> dict[str, str]:
 
 
 # --- small parsers ------------------------------------------------------------------------------
-
-
-def normalize_cap(cap: str) -> str:
-    cap = str(cap).strip().upper()
-    return cap[4:] if cap.startswith("CAP_") else cap
 
 
 def check_bind_source(path: str) -> str:
@@ -274,8 +253,14 @@ def validate_host_config(host: dict, *, limits: Limits, keys=HOST_CONFIG_KEYS) -
         raise Refused("--cgroup-parent is set by the lab (every container counts against the lab's budget)")
     if host.get("OomKillDisable"):
         raise Refused("--oom-kill-disable is not available in this lab")
-    if host.get("PidsLimit") is not None and host["PidsLimit"] < 0:
-        raise Refused(f"--pids-limit -1 (unlimited) is not available in this lab; the most is {limits.pids_limit}")
+    for ulimit in host.get("Ulimits") or []:
+        name, soft, hard = ulimit.get("Name") or "", ulimit.get("Soft"), ulimit.get("Hard")
+        most = ALLOWED_ULIMITS.get(name)
+        if most is None:
+            allowed = ", ".join(sorted(ALLOWED_ULIMITS))
+            raise Refused(f"--ulimit {name} is not available in this lab (only {allowed})")
+        if not (isinstance(soft, int) and isinstance(hard, int) and 0 <= soft <= hard <= most):
+            raise Refused(f"--ulimit {name}={soft}:{hard} is not available in this lab (at most {most}, soft <= hard)")
     if host.get("CpuRealtimePeriod") or host.get("CpuRealtimeRuntime"):
         raise Refused("real-time CPU scheduling is not available in this lab")
     if host.get("MaskedPaths") is not None or host.get("ReadonlyPaths") is not None:
@@ -407,8 +392,8 @@ def clamp_resources(host: dict, *, limits: Limits, warnings: list[str], create: 
     elif host.get("MemorySwap"):
         host.pop("MemorySwap")
     pids = host.get("PidsLimit")
-    if create and not pids:
-        host["PidsLimit"] = limits.pids_limit
+    if (create and not pids) or (pids is not None and pids <= 0):
+        host["PidsLimit"] = limits.pids_limit  # 0 and -1 mean "unlimited" to the engine: the lab's limit
     elif pids and pids > limits.pids_limit:
         host["PidsLimit"] = limits.pids_limit
         warnings.append(f"pids limit lowered to the lab's {limits.pids_limit}")
@@ -644,9 +629,10 @@ def rewrite_network_create(body: dict, *, names: n.Names, limits: Limits) -> tup
     if body.get("EnableIPv6"):
         raise Refused("IPv6 networks are not available in this lab")
     options = body.get("Options") or {}
-    extra = [k for k in options if k != "com.docker.network.driver.mtu"]
+    extra = [k for k in options if k != NETWORK_OPTION_MTU]
     if extra:
         raise Refused(f"network option {extra[0]} is not available in this lab")
+    options = {**options, **isolated_network_options(host_name)}
     labels = {k: v for k, v in (body.get("Labels") or {}).items() if not k.startswith(n.LABEL_PREFIX)}
     labels.update(limits.labels)
     labels[n.LABEL_INTERNAL] = "true" if body.get("Internal") else "false"
@@ -682,62 +668,29 @@ def rewrite_volume_create(body: dict, *, names: n.Names, limits: Limits) -> dict
     return out
 
 
-# --- build ----------------------------------------------------------------------------------------------
+# --- image changes (docker commit -c, docker import -c) ------------------------------------------
+
+CHANGE_KEYWORDS = frozenset(
+    {"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
+)
 
 
-def rewrite_build_query(query: dict[str, list[str]], *, names: n.Names, limits: Limits) -> dict[str, list[str]]:
-    """POST /build: tags under the session, labels, the lab's cgroup parent and memory, no network,
-    no pulls, intermediate containers always removed. BuildKit and remote contexts are refused."""
-    q = {k: list(v) for k, v in query.items()}
-
-    def one(key: str, default: str = "") -> str:
-        return (q.get(key) or [default])[0]
-
-    if one("version", "1") not in ("", "1"):
-        raise Refused("BuildKit is not available in this lab; build with the classic builder (DOCKER_BUILDKIT=0)")
-    if one("remote"):
-        raise Refused("building from a remote context (URL or git) is not available in this lab")
-    if one("session"):
-        q.pop("session", None)
-    tags = []
-    for tag in q.get("t", []):
-        try:
-            ref = n.parse_image_ref(tag)
-            tags.append(names.image_host(ref))
-        except n.NameError_ as exc:
-            raise Refused(str(exc), status=400) from exc
-    q["t"] = tags
-    try:
-        labels = json.loads(one("labels", "{}") or "{}")
-    except ValueError as exc:
-        raise Refused("labels must be a JSON object", status=400) from exc
-    labels = {k: v for k, v in (labels or {}).items() if not str(k).startswith(n.LABEL_PREFIX)}
-    # The classic builder applies these last (one LABEL step each), over anything the Dockerfile
-    # says: the session's own labels are set after every FROM already (labels.gateway.build), these
-    # two make sure the final image is found (session) and reconciled (instance) whatever it says.
-    for key in (n.LABEL_INSTANCE, n.LABEL_SESSION):
-        labels[key] = limits.labels.get(key, "")
-    q["labels"] = [json.dumps(labels)]
-    q["cgroupparent"] = [limits.cgroup_parent] if limits.cgroup_parent else []
-    memory = int(one("memory", "0") or 0)
-    memory = limits.memory_bytes if not memory or memory > limits.memory_bytes else memory
-    q["memory"] = [str(memory)]
-    q["memswap"] = [str(memory)]
-    shm = int(one("shmsize", "0") or 0)
-    if shm > memory:
-        q["shmsize"] = [str(memory)]
-    q["networkmode"] = ["none"]
-    q["pull"] = ["0"]
-    q["rm"] = ["1"]
-    q["forcerm"] = ["1"]
-    for key in ("ulimits", "outputs", "extrahosts_", "isolation"):
-        q.pop(key, None)
-    cache = []
-    try:
-        for ref in json.loads(one("cachefrom", "[]") or "[]") or []:
-            cache.append(ref)
-    except ValueError:
-        cache = []
-    q["cachefrom"] = []  # resolved by the caller (only visible images)
-    q["_cachefrom_student"] = cache
-    return {k: v for k, v in q.items() if v != []}
+def checked_changes(changes: list[str]) -> list[str]:
+    """`changes` are Dockerfile instructions the engine applies to a committed or imported image.
+    Each must be one instruction of the kinds the engine takes, never ONBUILD (a trigger would run
+    in a later build) and never a platform label; returned re-written, one line each."""
+    out = []
+    for change in changes:
+        text = str(change)
+        if "\n" in text or "\r" in text or len(text) > 4096:
+            raise Refused("each --change must be a single Dockerfile instruction", status=400)
+        keyword, _, rest = text.strip().partition(" ")
+        keyword = keyword.upper()
+        if keyword == "ONBUILD":
+            raise Refused("ONBUILD is not available in --change in this lab")
+        if keyword not in CHANGE_KEYWORDS:
+            raise Refused(f"{keyword} is not a valid change command", status=400)
+        if keyword == "LABEL" and n.LABEL_PREFIX in rest:
+            raise Refused("labels starting with org.berth. are the platform's")
+        out.append(f"{keyword} {rest.strip()}")
+    return out

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from labs.runtime.labels import session_prefix
+
 
 def root() -> Path:
     return Path(settings.BERTH_GATEWAY_DIR)
@@ -35,7 +37,7 @@ def session_policy(*, session, spec) -> dict:
     return {
         "session_id": str(session.id),
         "instance": settings.BERTH_INSTANCE,
-        "prefix": f"{settings.BERTH_INSTANCE}-{session.id.hex[:12]}",
+        "prefix": session_prefix(settings.BERTH_INSTANCE, session.id.hex),
         "labels": dict(spec.labels),
         "lab_container": spec.name,
         "lab_network": spec.network,
@@ -46,6 +48,7 @@ def session_policy(*, session, spec) -> dict:
         "base_images": list(ALLOWED_IMAGES),
         "runtime": settings.BERTH_STUDENT_CONTAINER_RUNTIME,
         "registry_mirror": settings.BERTH_REGISTRY_MIRROR,
+        "disk_quota_bytes": settings.BERTH_DOCKER_DISK_QUOTA_BYTES,
     }
 
 

@@ -24,11 +24,12 @@ from pathlib import Path
 
 from labs.runtime.engine import EngineAddress
 
-from . import binds
+from . import binds, hostnet
 from .api import serve_connection
 from .names import KIND_STUDENT, LABEL_INSTANCE, LABEL_KIND, LABEL_SESSION
-from .proxy import Upstream, iter_body
+from .quota import QuotaMonitor
 from .session import Session
+from .upstream import Upstream
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,15 @@ SOCKET_NAME = "docker.sock"
 
 
 class GatewayServer:
-    def __init__(self, root: str | os.PathLike, engine_url: str, *, instance: str, poll_interval: float = 0.1):
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        engine_url: str,
+        *,
+        instance: str,
+        poll_interval: float = 0.1,
+        quota_interval: float = 5.0,
+    ):
         self.root = Path(root)
         self.engine = EngineAddress.parse(engine_url)
         self.instance = instance
@@ -46,6 +55,7 @@ class GatewayServer:
         self.stopping: asyncio.Event | None = None
         self.started = threading.Event()
         self._tasks: list[asyncio.Task] = []
+        self.quota = QuotaMonitor(self, interval=quota_interval)
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -53,12 +63,17 @@ class GatewayServer:
         _raise_nofile()
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = _exclusive_lock(self.root / ".gateway.lock")
+        await asyncio.get_running_loop().run_in_executor(None, hostnet.ensure_input_drop)
         live = {p.name for p in self.root.iterdir() if (p / "policy.json").exists()} if self.root.is_dir() else set()
         released = await asyncio.get_running_loop().run_in_executor(None, binds.release_stale, self.binds_root, live)
         if released:
             log.info("released the bind mounts of %d ended session(s)", len(released))
         await self.scan()
-        self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._events())]
+        self._tasks = [
+            asyncio.create_task(self._watch()),
+            asyncio.create_task(self._events()),
+            asyncio.create_task(self.quota.run()),
+        ]
         log.info(
             "gateway serving %s (engine %s, instance %s)",
             self.root,
@@ -175,13 +190,11 @@ class GatewayServer:
         while True:
             upstream = Upstream(self.engine)
             try:
-                await upstream.send_head("GET", f"{upstream.api}/events?filters={_q(json.dumps(filters))}", _headers())
-                await upstream.writer.drain()
-                head = await upstream.read_head("GET")
-                if head.status != 200:
-                    raise ConnectionError(f"events: HTTP {head.status}")
+                answer = await upstream.open("GET", "/events", query={"filters": json.dumps(filters)})
+                if answer.status != 200:
+                    raise ConnectionError(f"events: HTTP {answer.status}")
                 buf = b""
-                async for chunk in iter_body(upstream.stream, length=None, chunked=head.chunked):
+                async for chunk in answer.chunks():
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
@@ -242,18 +255,6 @@ def _raise_nofile() -> None:
         pass
 
 
-def _q(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
-
-
-def _headers():
-    from .proxy import Headers
-
-    return Headers([("Host", "docker"), ("User-Agent", "berth-gateway")])
-
-
 def bind_socket(path: Path) -> socket.socket:
     """A listening unix socket at `path`, usable by everyone (the lab's student is uid 1000).
 
@@ -298,8 +299,18 @@ def run(root: str | os.PathLike, engine_url: str, *, instance: str) -> None:
 class GatewayThread:
     """The gateway on a loop in a background thread (tests, and embedding in another process)."""
 
-    def __init__(self, root: str | os.PathLike, engine_url: str, *, instance: str, poll_interval: float = 0.05):
-        self.server = GatewayServer(root, engine_url, instance=instance, poll_interval=poll_interval)
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        engine_url: str,
+        *,
+        instance: str,
+        poll_interval: float = 0.05,
+        quota_interval: float = 5.0,
+    ):
+        self.server = GatewayServer(
+            root, engine_url, instance=instance, poll_interval=poll_interval, quota_interval=quota_interval
+        )
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, name="berth-gateway", daemon=True)
         self.error: BaseException | None = None

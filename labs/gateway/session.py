@@ -13,9 +13,9 @@ from labs.runtime.engine import EngineAddress
 
 from . import binds as binds_mod
 from .names import KIND_STUDENT, LABEL_KIND, LABEL_SESSION, Names
-from .policy import Limits
+from .policy import Limits, Refused
 from .ports import Forwarders, forwarder_processes, kill_tree
-from .proxy import Upstream
+from .upstream import Upstream
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class Session:
         # ids of containers made through this gateway (known to be the session's) -> their port labels
         self.containers: dict[str, dict] = {}
         self.execs: dict[str, str] = {}  # exec id -> container id
+        self.refused_execs: set[str] = set()  # execs the engine made that broke the invariants
+        self.disk_usage: int | None = None  # bytes of Docker storage, measured by the quota monitor
+        self._cgroupns: str | None = None
         self.server: asyncio.AbstractServer | None = None
         self.connections: set[asyncio.Task] = set()  # at most MAX_CONNECTIONS
         self.tasks: set[asyncio.Task] = set()
@@ -64,6 +67,30 @@ class Session:
 
     def upstream(self) -> Upstream:
         return Upstream(self.engine)
+
+    @property
+    def disk_quota(self) -> int:
+        return int(self.policy.get("disk_quota_bytes") or 0)
+
+    @property
+    def over_quota(self) -> bool:
+        return bool(self.disk_quota and self.disk_usage is not None and self.disk_usage > self.disk_quota)
+
+    def quota_message(self) -> str:
+        mib = 1024 * 1024
+        return (
+            f"this lab is using {(self.disk_usage or 0) // mib} MiB of Docker storage, over its quota of "
+            f"{self.disk_quota // mib} MiB: remove containers, images or volumes you no longer need "
+            "(docker system prune, docker rm, docker rmi, docker volume rm) and try again"
+        )
+
+    async def default_cgroupns(self, upstream: Upstream) -> str:
+        """The cgroup namespace mode the engine gives a container that asks for none."""
+        if self._cgroupns is None:
+            status, info = await upstream.json("GET", "/info")
+            version = str((info or {}).get("CgroupVersion") or "1") if status == 200 else "1"
+            self._cgroupns = "private" if version == "2" else "host"
+        return self._cgroupns
 
     def owns(self, data: dict | None) -> bool:
         labels = ((data or {}).get("Config") or {}).get("Labels") or (data or {}).get("Labels") or {}
@@ -98,8 +125,6 @@ class Session:
     async def make_bind(self, upstream: Upstream, path: str) -> str:
         lab = await self.lab_info(upstream, fresh=True)
         if lab is None:
-            from .policy import Refused
-
             raise Refused("the lab container is not running")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(

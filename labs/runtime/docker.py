@@ -17,17 +17,21 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import cgroups, engine
 from .base import BackendUnavailable, ExecResult, FileContent, Handle, SandboxError, SandboxGone, Stats
+from .labels import (  # noqa: F401 - re-exported for the platform's callers
+    KIND_LAB,
+    KIND_LAB_NETWORK,
+    LABEL_CGROUP,
+    LABEL_INSTANCE,
+    LABEL_KIND,
+    LABEL_LAB,
+    LABEL_NETWORK,
+    LABEL_SESSION,
+    LABEL_USER,
+    isolated_network_options,
+)
 from .spec import SandboxSpec, container_config
 
 log = logging.getLogger(__name__)
-
-LABEL_INSTANCE = "org.berth.instance"
-LABEL_KIND = "org.berth.kind"
-LABEL_SESSION = "org.berth.session"
-LABEL_USER = "org.berth.user"
-LABEL_LAB = "org.berth.lab"
-LABEL_CGROUP = "org.berth.cgroup-parent"
-LABEL_NETWORK = "org.berth.network"
 
 
 def _transient(exc: Exception) -> bool:
@@ -73,7 +77,7 @@ class DockerBackend:
         )
 
     def managed_labels(self, **extra: str) -> dict[str, str]:
-        return {LABEL_INSTANCE: self.instance, LABEL_KIND: "lab", **extra}
+        return {LABEL_INSTANCE: self.instance, LABEL_KIND: KIND_LAB, **extra}
 
     # --- contract ---------------------------------------------------------------------------------
     def ping(self) -> dict:
@@ -128,7 +132,8 @@ class DockerBackend:
             self.ensure_network(spec.network, labels=spec.labels)
 
     def ensure_network(self, name: str, *, labels: dict[str, str]) -> None:
-        """A private, internal (no route off the machine) bridge network; idempotent."""
+        """A private, internal bridge network with no host address on it (labels.isolated_network_options):
+        nothing on the host answers the lab; idempotent."""
         existing = self._call(self.client.networks.list, names=[name])
         if any(n.name == name for n in existing):
             return
@@ -138,7 +143,8 @@ class DockerBackend:
                 name,
                 driver="bridge",
                 internal=True,
-                labels={**labels, LABEL_KIND: "lab-network"},
+                options=isolated_network_options(name),
+                labels={**labels, LABEL_KIND: KIND_LAB_NETWORK},
                 check_duplicate=True,
             )
         except SandboxError as exc:

@@ -15,7 +15,9 @@ import struct
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-API = "/v1.41"  # Docker Engine 20.10+; newer engines serve older versions too
+from .labels import ENGINE_API_VERSION
+
+API = f"/v{ENGINE_API_VERSION}"  # Docker Engine 20.10+; newer engines serve older versions too
 _HEAD_LIMIT = 64 * 1024
 
 

@@ -190,3 +190,18 @@ def test_event_out(names):
 def test_random_names_are_docker_like():
     name = n.random_name()
     assert n.NAME_RE.match(name) and "_" in name
+
+
+def test_network_out_hides_the_platforms_isolation_options():
+    names = n.Names(prefix="berth-0123456789ab", lab_network="labnet", base_images=[], session_id="s")
+    out = names.network_out(
+        {
+            "Name": "berth-0123456789ab-appnet",
+            "Options": {
+                "com.docker.network.bridge.inhibit_ipv4": "true",
+                "com.docker.network.bridge.name": "bth0123456789ab",
+                "com.docker.network.driver.mtu": "1400",
+            },
+        }
+    )
+    assert out["Name"] == "appnet" and out["Options"] == {"com.docker.network.driver.mtu": "1400"}

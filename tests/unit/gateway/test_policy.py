@@ -72,7 +72,10 @@ def create(host=None, **body):
         ({"Runtime": "runsc"}, "--runtime runsc is not available"),
         ({"CgroupParent": "/"}, "--cgroup-parent is set by the lab"),
         ({"OomKillDisable": True}, "--oom-kill-disable is not available"),
-        ({"PidsLimit": -1}, "--pids-limit -1"),
+        ({"Ulimits": [{"Name": "rtprio", "Soft": 99, "Hard": 99}]}, "--ulimit rtprio is not available"),
+        ({"Ulimits": [{"Name": "memlock", "Soft": -1, "Hard": -1}]}, "--ulimit memlock is not available"),
+        ({"Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 99999999}]}, "--ulimit nofile=10:99999999"),
+        ({"Ulimits": [{"Name": "nofile", "Soft": 20, "Hard": 10}]}, "soft <= hard"),
         ({"CpuRealtimeRuntime": 1000}, "real-time CPU scheduling"),
         ({"MaskedPaths": []}, "masked or read-only system paths"),
         ({"LogConfig": {"Type": "syslog", "Config": {}}}, "log driver syslog"),
@@ -281,10 +284,27 @@ def test_update_is_capped_the_same_way():
     )
     assert body["Memory"] == body["MemorySwap"] == 1024**3
     assert body["RestartPolicy"]["Name"] == "on-failure" and restart == {"Name": "always"}
-    with pytest.raises(pol.Refused):
-        pol.rewrite_update({"PidsLimit": -1}, limits=LIMITS)
+    for unlimited in (0, -1):  # the engine reads both as "no limit": the lab's limit instead
+        body, _, _ = pol.rewrite_update({"PidsLimit": unlimited}, limits=LIMITS)
+        assert body["PidsLimit"] == LIMITS.pids_limit
     with pytest.raises(pol.Refused):
         pol.rewrite_update({"Privileged": True}, limits=LIMITS)
+    with pytest.raises(pol.Refused, match="rtprio"):
+        pol.rewrite_update({"Ulimits": [{"Name": "rtprio", "Soft": 1, "Hard": 1}]}, limits=LIMITS)
+
+
+def test_create_pids_limit_zero_or_unlimited_is_the_labs():
+    for unlimited in (0, -1, None):
+        refs = pol.validate_create(create({"PidsLimit": unlimited}), limits=LIMITS)
+        assert refs.image == "busybox"
+        body, _ = pol.rewrite_create(
+            create({"PidsLimit": unlimited}),
+            names=NAMES,
+            limits=LIMITS,
+            resolved=pol.Resolved(image="busybox", networks={"default": "labnet"}),
+            student_name="web",
+        )
+        assert body["HostConfig"]["PidsLimit"] == LIMITS.pids_limit
 
 
 def test_exec_privileged_is_refused():
@@ -299,6 +319,8 @@ def test_networks_are_internal_prefixed_and_plain():
     assert student == "appnet" and body["Name"] == "berth-0123456789ab-appnet" and body["Internal"] is True
     assert body["Labels"]["x"] == "y" and body["Labels"][n.LABEL_SESSION] == SESSION
     assert body["Labels"][n.LABEL_INTERNAL] == "false"
+    # no address of the host's on the bridge: nothing on the host answers the lab
+    assert body["Options"]["com.docker.network.bridge.inhibit_ipv4"] == "true"
     for bad, message in (
         ({"Name": "bridge"}, "pre-defined"),
         ({"Name": "n1", "Driver": "macvlan"}, "macvlan"),
@@ -323,29 +345,13 @@ def test_volumes_cannot_mount_host_paths():
         pol.rewrite_volume_create({"Name": "x1", "Driver": "sshfs"}, names=NAMES, limits=LIMITS)
 
 
-def test_build_query():
-    query = {
-        "t": ["myapp", "myapp:2"],
-        "labels": ['{"mine": "1", "org.berth.session": "x"}'],
-        "pull": ["1"],
-        "networkmode": ["host"],
-        "memory": ["0"],
-        "rm": ["0"],
-        "cgroupparent": ["/"],
-        "version": ["1"],
-        "cachefrom": ['["myapp"]'],
-        "ulimits": ['[{"Name": "nproc"}]'],
-    }
-    out = pol.rewrite_build_query(query, names=NAMES, limits=LIMITS)
-    assert out["t"] == ["berth-0123456789ab/myapp:latest", "berth-0123456789ab/myapp:2"]
-    labels = json.loads(out["labels"][0])
-    assert labels == {"mine": "1", n.LABEL_INSTANCE: "berth", n.LABEL_SESSION: SESSION}
-    assert out["networkmode"] == ["none"] and out["pull"] == ["0"] and out["rm"] == out["forcerm"] == ["1"]
-    assert out["cgroupparent"] == ["/berth/berth/abc"] and out["memory"] == out["memswap"] == [str(1024**3)]
-    assert out["_cachefrom_student"] == ["myapp"] and "ulimits" not in out
-    with pytest.raises(pol.Refused, match="BuildKit"):
-        pol.rewrite_build_query({"version": ["2"]}, names=NAMES, limits=LIMITS)
-    with pytest.raises(pol.Refused, match="remote context"):
-        pol.rewrite_build_query({"remote": ["https://example.com/x.git"]}, names=NAMES, limits=LIMITS)
-    with pytest.raises(pol.Refused, match="registry"):
-        pol.rewrite_build_query({"t": ["registry.example.com/app"]}, names=NAMES, limits=LIMITS)
+def test_image_changes_are_checked_and_rewritten():
+    assert pol.checked_changes(['cmd ["sh"]', "ENV A=1", "EXPOSE 80"]) == ['CMD ["sh"]', "ENV A=1", "EXPOSE 80"]
+    for bad, message in (
+        (["ONBUILD ADD http://127.0.0.1/x /x"], "ONBUILD"),
+        (["RUN id"], "not a valid change"),
+        (["LABEL org.berth.kind=lab"], "platform"),
+        (["CMD a\nRUN b"], "single Dockerfile instruction"),
+    ):
+        with pytest.raises(pol.Refused, match=message):
+            pol.checked_changes(bad)
