@@ -69,9 +69,6 @@ class Cohort(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def is_open_on(self, day) -> bool:
-        return (self.starts_on is None or self.starts_on <= day) and (self.ends_on is None or day <= self.ends_on)
-
 
 class Membership(models.Model):
     class Role(models.TextChoices):

@@ -102,12 +102,6 @@ def lesson_neighbours(*, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
     return prev, nxt
 
 
-def lesson_progress_for(*, user, lesson: Lesson) -> LessonProgress | None:
-    if not user.is_authenticated:
-        return None
-    return LessonProgress.objects.filter(user=user, lesson=lesson).first()
-
-
 # --- instructors: the cohort heatmap ------------------------------------------------------------------
 
 LESSON_STATES = {"0": "not started", "1": "in progress", "2": "done"}

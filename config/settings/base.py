@@ -140,7 +140,6 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Berth -------------------------------------------------------------------------------------
-BERTH_CONTENT_DIR = Path(env.str("BERTH_CONTENT_DIR", default=str(BASE_DIR / "content")))
 BERTH_DOCKER_URL = env("BERTH_DOCKER_URL", default="unix:///var/run/docker.sock")
 BERTH_LAB_RUNTIME = env("BERTH_LAB_RUNTIME", default="")  # "" = engine default (runc); "runsc" = gVisor
 BERTH_RECORDINGS_DIR = Path(env.str("BERTH_RECORDINGS_DIR", default=str(BASE_DIR / "var" / "recordings")))

@@ -126,10 +126,6 @@ class BindSpec:
     def is_host_path(self) -> bool:
         return self.source.startswith("/")
 
-    @property
-    def is_anonymous(self) -> bool:
-        return not self.source
-
     def render(self, source: str) -> str:
         return ":".join([source, self.target] + ([",".join(self.options)] if self.options else []))
 

@@ -13,7 +13,7 @@ import time
 
 import docker
 import requests
-from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+from docker.errors import APIError, DockerException, NotFound
 
 from . import cgroups, engine
 from .base import BackendUnavailable, ExecResult, FileContent, Handle, SandboxError, SandboxGone, Stats
@@ -75,9 +75,6 @@ class DockerBackend:
             oom_killed=bool(state.get("OOMKilled")),
             ip_address=ip,
         )
-
-    def managed_labels(self, **extra: str) -> dict[str, str]:
-        return {LABEL_INSTANCE: self.instance, LABEL_KIND: KIND_LAB, **extra}
 
     # --- contract ---------------------------------------------------------------------------------
     def ping(self) -> dict:
@@ -200,16 +197,6 @@ class DockerBackend:
         containers = self._call(self.client.containers.list, all=True, filters=filters, sparse=False)
         return [self._handle(c) for c in containers]
 
-    def list_networks(self) -> list[tuple[str, dict]]:
-        nets = self._call(self.client.networks.list, filters={"label": f"{LABEL_INSTANCE}={self.instance}"})
-        return [(n.name, n.attrs.get("Labels") or {}) for n in nets]
-
-    def remove_network(self, name: str) -> None:
-        try:
-            self._call(self.client.networks.get(name).remove)
-        except (SandboxGone, NotFound):
-            pass
-
     def exec(
         self,
         ref: str,
@@ -331,13 +318,6 @@ class DockerBackend:
             pids=raw.get("pids_stats", {}).get("current", 0),
             sample=(total, system),
         )
-
-    def image_exists(self, image: str) -> bool:
-        try:
-            self._call(self.client.images.get, image)
-            return True
-        except (SandboxGone, ImageNotFound):
-            return False
 
     def remove_session_objects(self, session_id: str) -> dict:
         """Remove every container, network, volume and image tag labelled with the session (what

@@ -279,11 +279,6 @@ IMAGE_SPECS: tuple[ImageSpec, ...] = load_specs()
 ALLOWED_IMAGES: tuple[str, ...] = tuple(tag for spec in IMAGE_SPECS for tag in spec.tags)
 
 
-def image_specs() -> tuple[ImageSpec, ...]:
-    """The known images in build order (IMAGE_SPECS)."""
-    return IMAGE_SPECS
-
-
 def _select(specs: Sequence[ImageSpec], only: Iterable[str] | None) -> list[ImageSpec]:
     """``only`` (folder names or tags) plus everything they are built FROM, in build order."""
     if only is None:
@@ -852,6 +847,5 @@ __all__ = [
     "cache_dir",
     "check_images",
     "context_hash",
-    "image_specs",
     "load_specs",
 ]
