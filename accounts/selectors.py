@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from accounts.models import Cohort, Membership, User
 
@@ -33,6 +34,14 @@ def user_teaches_any(*, user: User) -> bool:
 def cohort_for_teacher(*, user: User, slug: str) -> Cohort | None:
     """The cohort if this person teaches it (or is an admin); None otherwise (views answer 404)."""
     return cohorts_taught_by(user=user).filter(slug=slug).first()
+
+
+def cohort_for_teacher_or_404(*, user: User, slug: str) -> Cohort:
+    """For the /teach/ views: the cohort, or a 404 that says no more than "no such cohort"."""
+    cohort = cohort_for_teacher(user=user, slug=slug)
+    if cohort is None:
+        raise Http404("No such cohort")
+    return cohort
 
 
 def students_of(*, cohort: Cohort) -> QuerySet[User]:

@@ -9,22 +9,15 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Membership, User
-from accounts.selectors import cohort_for_teacher
+from accounts.selectors import cohort_for_teacher_or_404
 from courses import selectors
-
-
-def _cohort_or_404(request, slug):
-    cohort = cohort_for_teacher(user=request.user, slug=slug)
-    if cohort is None:
-        raise Http404("No such cohort")
-    return cohort
 
 
 @login_required
 def heatmap(request, cohort_slug):
     from labs.selectors import ungraded_count_for
 
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     data = selectors.cohort_heatmap(cohort=cohort)
     return render(
         request,
@@ -40,7 +33,7 @@ def heatmap(request, cohort_slug):
 
 @login_required
 def heatmap_csv(request, cohort_slug):
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     data = selectors.cohort_heatmap(cohort=cohort)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="progress-{cohort.slug}.csv"'
@@ -61,7 +54,7 @@ def student_detail(request, cohort_slug, username):
     """Everything about one student of the cohort: lessons, lab tasks, sessions, submissions."""
     from labs.models import LabSession, Submission, TaskProgress
 
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     student = User.objects.filter(
         username=username, memberships__cohort=cohort, memberships__role=Membership.Role.STUDENT
     ).first()

@@ -10,22 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import cohort_for_teacher
+from accounts.selectors import cohort_for_teacher_or_404
 from labs import selectors, services
 from labs.errors import LabError
 from labs.models import LabSession
 
 
-def _cohort_or_404(request, slug):
-    cohort = cohort_for_teacher(user=request.user, slug=slug)
-    if cohort is None:
-        raise Http404("No such cohort")
-    return cohort
-
-
 @login_required
 def live_labs(request, cohort_slug):
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     sessions = list(selectors.live_sessions_for_cohort(cohort=cohort))
     now = timezone.now()
     for s in sessions:
@@ -39,7 +32,7 @@ def live_labs(request, cohort_slug):
 
 @login_required
 def live_stats(request, cohort_slug):
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     sessions = list(selectors.live_sessions_for_cohort(cohort=cohort))
     return JsonResponse(
         {"stats": services.session_stats(sessions=sessions), "states": {str(s.pk): s.state for s in sessions}}
@@ -49,7 +42,7 @@ def live_stats(request, cohort_slug):
 @login_required
 @require_POST
 def live_action(request, cohort_slug, session_id, action):
-    cohort = _cohort_or_404(request, cohort_slug)
+    cohort = cohort_for_teacher_or_404(user=request.user, slug=cohort_slug)
     session = selectors.live_session_for_teacher(user=request.user, cohort=cohort, session_id=session_id)
     if session is None or action not in ("extend", "stop"):
         raise Http404("No such session")

@@ -59,7 +59,7 @@ TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
 DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$")
 
 
-class NameError_(ValueError):  # noqa: N801 - not the builtin NameError
+class BadName(ValueError):
     """A name or reference Docker itself would reject (HTTP 400)."""
 
 
@@ -88,14 +88,14 @@ class ImageRef:
 def parse_image_ref(ref: str) -> ImageRef:
     """Parse `[domain/]path[:tag][@digest]` the way Docker does (docker.io and library/ folded away)."""
     if not ref or ref != ref.strip() or len(ref) > 512:
-        raise NameError_(f"invalid reference format: {ref!r}")
+        raise BadName(f"invalid reference format: {ref!r}")
     name, _, digest = ref.partition("@")
     tag = None
     colon = name.rfind(":")
     if colon > name.rfind("/"):
         name, tag = name[:colon], name[colon + 1 :]
         if not TAG_RE.match(tag):
-            raise NameError_(f"invalid reference format: {ref!r}")
+            raise BadName(f"invalid reference format: {ref!r}")
     parts = name.split("/")
     domain = ""
     if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
@@ -107,10 +107,10 @@ def parse_image_ref(ref: str) -> ImageRef:
         path = path[len("library/") :]
     if not PATH_RE.match(path):
         if path.lower() != path and PATH_RE.match(path.lower()):
-            raise NameError_(f"invalid reference format: repository name must be lowercase ({ref})")
-        raise NameError_(f"invalid reference format: {ref!r}")
+            raise BadName(f"invalid reference format: repository name must be lowercase ({ref})")
+        raise BadName(f"invalid reference format: {ref!r}")
     if digest and not DIGEST_RE.match(digest):
-        raise NameError_(f"invalid reference format: {ref!r}")
+        raise BadName(f"invalid reference format: {ref!r}")
     return ImageRef(domain=domain, path=path, tag=tag, digest=digest or None)
 
 
@@ -207,14 +207,14 @@ class Names:
         for ref in base_images:
             try:
                 self.base.add(parse_image_ref(ref).familiar)
-            except NameError_:
+            except BadName:
                 continue
 
     # --- containers, networks, volumes ---------------------------------------------------------
     def _host(self, name: str, what: str) -> str:
         name = name.lstrip("/")
         if not NAME_RE.match(name):
-            raise NameError_(f"Invalid {what} name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            raise BadName(f"Invalid {what} name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         return f"{self.prefix}-{name}"
 
     def _student(self, host_name: str | None) -> str | None:
@@ -257,7 +257,7 @@ class Names:
     def image_host(self, ref: ImageRef) -> str:
         """The session's own repository for a student reference (`myapp:1` -> `p/myapp:1`)."""
         if ref.domain:
-            raise NameError_(
+            raise BadName(
                 f"image names with a registry ({ref.domain}) are not available in this lab; name your image without one"
             )
         if ref.digest:
@@ -266,7 +266,7 @@ class Names:
 
     def image_repo_host(self, ref: ImageRef) -> str:
         if ref.domain:
-            raise NameError_(
+            raise BadName(
                 f"image names with a registry ({ref.domain}) are not available in this lab; name your image without one"
             )
         return f"{self.ns}/{ref.path}"
@@ -277,7 +277,7 @@ class Names:
     def is_base_tag(self, host_tag: str) -> bool:
         try:
             return parse_image_ref(host_tag).familiar in self.base
-        except NameError_:
+        except BadName:
             return False
 
     def image_student(self, host_ref: str | None) -> str | None:
@@ -289,7 +289,7 @@ class Names:
         if self.is_base_tag(host_ref):
             try:
                 return parse_image_ref(host_ref).familiar
-            except NameError_:
+            except BadName:
                 return None
         return None
 

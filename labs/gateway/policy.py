@@ -607,7 +607,7 @@ def rewrite_network_create(body: dict, *, names: n.Names, limits: Limits) -> tup
         raise Refused(f"{name} is a pre-defined network and cannot be created")
     try:
         host_name = names.network_host(name)
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise Refused(str(exc), status=400) from exc
     driver = body.get("Driver") or "bridge"
     if driver != "bridge":
@@ -659,7 +659,7 @@ def rewrite_volume_create(body: dict, *, names: n.Names, limits: Limits) -> dict
     if name:
         try:
             out["Name"] = names.volume_host(name)
-        except n.NameError_ as exc:
+        except n.BadName as exc:
             raise Refused(str(exc), status=400) from exc
     return out
 

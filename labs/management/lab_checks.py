@@ -169,7 +169,7 @@ def do_selftest(command, *, labs, all, keep, **options):
         raise CommandError("name the labs to test, or --all")
     if not targets:
         raise CommandError("no labs to test: import a course first")
-    with _gateway_if_needed(targets):
+    with GatewayIfNeeded(targets):
         reports = []
         for lab in targets:
             command.stdout.write(f"selftest {lab.course.slug}/{lab.slug} …")
@@ -185,7 +185,7 @@ def do_selftest(command, *, labs, all, keep, **options):
     command.stdout.write(command.style.SUCCESS(summary))
 
 
-class _gateway_if_needed:
+class GatewayIfNeeded:
     """Docker labs need the gateway. If none serves this platform's folder, run one in-process
     for the duration of the self-test."""
 

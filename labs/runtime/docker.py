@@ -387,7 +387,7 @@ class DockerBackend:
         return counts
 
     def _session_image_namespace(self, session_id: str) -> str:
-        """The repository namespace the gateway gives the session's images (labels.gateway.names)."""
+        """The repository namespace the gateway gives the session's images (labs.gateway.names)."""
         hex_id = str(session_id).replace("-", "")
         return f"{self.instance}-{hex_id[:12]}".lower() if hex_id else ""
 

@@ -60,7 +60,7 @@ async def build_query(ctx: Ctx) -> tuple[dict, dict]:
     for tag in ctx.req.query.get("t", []):
         try:
             tags.append(names.image_host(n.parse_image_ref(tag)))
-        except n.NameError_ as exc:
+        except n.BadName as exc:
             raise pol.Refused(str(exc), status=400) from exc
     build_args = _json_query(ctx, "buildargs", dict)
     if not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in build_args.items()):
@@ -70,7 +70,7 @@ async def build_query(ctx: Ctx) -> tuple[dict, dict]:
         raise pol.Refused("labels must map names to strings", status=400)
     labels = {k: v for k, v in labels.items() if not k.startswith(n.LABEL_PREFIX)}
     # The classic builder applies these last (one LABEL step each), over anything the Dockerfile
-    # says: the session's labels are also set after every FROM (labels.gateway.dockerfile).
+    # says: the session's labels are also set after every FROM (labs.gateway.dockerfile).
     for key in (n.LABEL_INSTANCE, n.LABEL_SESSION, n.LABEL_KIND):
         labels[key] = limits.labels.get(key, "")
     memory = ctx.qint("memory") or 0

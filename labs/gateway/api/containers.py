@@ -76,7 +76,7 @@ async def container_create(ctx: Ctx) -> None:
     student_name = requested or n.random_name()
     try:
         host_name = names.container_host(student_name)
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise pol.Refused(str(exc), status=400) from exc
     refs = pol.validate_create(body, limits=s.limits)
     _, image_host, image = await resolve.image(ctx, refs.image)
@@ -261,7 +261,7 @@ async def archive_stat(ctx: Ctx, ref: str) -> None:
 
 @route("PUT", r"/containers/(?P<ref>[^/]+)/archive", writes=True)
 async def archive_put(ctx: Ctx, ref: str) -> None:
-    """docker cp into a container: the tar is re-packed (labels.gateway.tarstream) before the engine sees it."""
+    """docker cp into a container: the tar is re-packed (labs.gateway.tarstream) before the engine sees it."""
     cid, _ = await resolve.container(ctx, ref, data=False)
     query = ctx.pick(path="str", noOverwriteDirNonDir="bool", copyUIDGID="bool")
     async with uploads.repacked(ctx) as packed:
@@ -288,7 +288,7 @@ async def container_rename(ctx: Ctx, ref: str) -> None:
     cid, _ = await resolve.container(ctx, ref, data=False)
     try:
         host = ctx.names.container_host((ctx.q("name") or "").lstrip("/"))
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise pol.Refused(str(exc), status=400) from exc
     await ctx.call("POST", f"/containers/{cid}/rename", query={"name": host})
 

@@ -467,7 +467,7 @@ async def dispatch(ctx: Ctx) -> None:
         await found.handler(ctx, **params)
     except pol.Refused as exc:
         await refuse(ctx, exc.status, exc.message)
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         await refuse(ctx, 400, str(exc))
     except PortsError as exc:
         await refuse(ctx, 500, str(exc))

@@ -75,7 +75,7 @@ async def image_tag(ctx: Ctx, ref: str) -> None:
     repo, tag = ctx.q("repo") or "", ctx.q("tag") or ""
     try:
         target = n.parse_image_ref(repo + (f":{tag}" if tag else ""))
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise pol.Refused(str(exc), status=400) from exc
     query = {"repo": ctx.names.image_repo_host(target), "tag": target.tag or "latest"}
     await ctx.call("POST", f"/images/{qpath(data['Id'])}/tag", query=query)
@@ -115,7 +115,7 @@ async def image_create(ctx: Ctx) -> None:
     full = image if (not tag or "@" in image) else f"{image}@{tag}" if tag.startswith("sha256:") else f"{image}:{tag}"
     try:
         ref = n.parse_image_ref(full)
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise pol.Refused(str(exc), status=400) from exc
     if names.is_base(ref):
         body = (

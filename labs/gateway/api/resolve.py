@@ -47,7 +47,7 @@ async def image(ctx: Ctx, ref: str) -> tuple[str, str, dict]:
     names = ctx.names
     try:
         parsed = n.parse_image_ref(ref)
-    except n.NameError_:
+    except n.BadName:
         parsed = None
     if parsed is not None:
         if not parsed.domain:
@@ -77,7 +77,7 @@ async def network(ctx: Ctx, ref: str) -> dict:
             return found
     try:
         host = names.network_host(ref)
-    except n.NameError_:
+    except n.BadName:
         host = None
     if host:
         status, found = await ctx.api("GET", f"/networks/{qpath(host)}")
@@ -98,7 +98,7 @@ async def volume(ctx: Ctx, ref: str) -> dict:
     s, names = ctx.session, ctx.names
     try:
         host = names.volume_host(ref)
-    except n.NameError_ as exc:
+    except n.BadName as exc:
         raise not_found("volume", ref) from exc
     status, found = await ctx.api("GET", f"/volumes/{qpath(host)}")
     if status == 200 and (found.get("Labels") or {}).get(n.LABEL_SESSION) == s.session_id:

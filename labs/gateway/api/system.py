@@ -157,7 +157,7 @@ async def events(ctx: Ctx) -> None:
             for v in values:
                 try:
                     out.append(names.image_host(n.parse_image_ref(v)))
-                except n.NameError_:
+                except n.BadName:
                     out.append(v)
             mapped[key] = out
         elif key == "label":

@@ -37,7 +37,7 @@ def test_parse_image_ref(ref, familiar, domain):
 
 @pytest.mark.parametrize("ref", ["", "UPPER/case", "a b", "bad::tag", "x@sha256:zz"])
 def test_parse_image_ref_refuses_what_docker_refuses(ref):
-    with pytest.raises(n.NameError_):
+    with pytest.raises(n.BadName):
         n.parse_image_ref(ref)
 
 
@@ -46,9 +46,9 @@ def test_container_network_volume_names_both_ways(names):
     assert names.container_student("/berth-0123456789ab-web") == "web"
     assert names.container_student("/berth-ffffffffffff-web") is None  # another session's
     assert names.container_student("/web") is None
-    with pytest.raises(n.NameError_):
+    with pytest.raises(n.BadName):
         names.container_host("a")  # Docker needs two characters too
-    with pytest.raises(n.NameError_):
+    with pytest.raises(n.BadName):
         names.container_host("../x")
     assert names.network_host("bridge") == names.network_host("default") == LAB_NET
     assert names.network_host("appnet") == "berth-0123456789ab-appnet"
@@ -63,7 +63,7 @@ def test_container_network_volume_names_both_ways(names):
 def test_images_own_base_and_others(names):
     assert names.image_host(n.parse_image_ref("myapp")) == "berth-0123456789ab/myapp:latest"
     assert names.image_host(n.parse_image_ref("team/app:2")) == "berth-0123456789ab/team/app:2"
-    with pytest.raises(n.NameError_):
+    with pytest.raises(n.BadName):
         names.image_host(n.parse_image_ref("registry.example.com/app"))
     assert names.is_base(n.parse_image_ref("busybox")) and names.is_base(n.parse_image_ref("docker.io/busybox:1.35"))
     assert not names.is_base(n.parse_image_ref("alpine"))
