@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from labs.models import LabSession, Review
+from labs.models import DockerHost, LabSession, Review
 
 
 def live_sessions_for_user(*, user) -> QuerySet[LabSession]:
@@ -188,3 +188,20 @@ def live_session_for_teacher(*, user, cohort, session_id) -> LabSession | None:
         return live_sessions_for_cohort(cohort=cohort).filter(pk=session_id).first()
     except (ValueError, TypeError):
         return None
+
+
+def capacity_rows() -> list[dict]:
+    """Every Docker host with its live sessions and load, and its health as the beat task
+    (labs.tasks.check_docker_hosts, every 30 s) last recorded it."""
+    live = [LabSession.State.PROVISIONING, LabSession.State.RUNNING, LabSession.State.STOPPING]
+    load = dict(
+        LabSession.objects.filter(state__in=live).values_list("host").annotate(n=Count("id")).values_list("host", "n")
+    )
+    return [
+        {
+            "host": host,
+            "live": load.get(host.pk, 0),
+            "percent": min(100, round(100 * load.get(host.pk, 0) / host.capacity)) if host.capacity else 100,
+        }
+        for host in DockerHost.objects.order_by("name")
+    ]

@@ -62,23 +62,8 @@ def live_action(request, cohort_slug, session_id, action):
 def capacity(request):
     if not request.user.is_admin:
         raise Http404("Not found")
-    hosts = services.hosts_check_health()
-    load = dict(
-        LabSession.objects.filter(
-            state__in=[LabSession.State.PROVISIONING, LabSession.State.RUNNING, LabSession.State.STOPPING]
-        )
-        .values_list("host")
-        .annotate(n=Count("id"))
-        .values_list("host", "n")
-    )
-    rows = [
-        {
-            "host": h,
-            "live": load.get(h.pk, 0),
-            "percent": min(100, round(100 * load.get(h.pk, 0) / h.capacity)) if h.capacity else 100,
-        }
-        for h in hosts
-    ]
+    rows = selectors.capacity_rows()  # health as beat last recorded it: a GET never pings an engine
+    hosts = [r["host"] for r in rows]
     queued = LabSession.objects.filter(state=LabSession.State.REQUESTED, host__isnull=True)
     oldest = queued.order_by("requested_at").values_list("requested_at", flat=True).first()
     totals = LabSession.objects.aggregate(

@@ -74,3 +74,19 @@ def test_capacity_page_for_admins(client, live):
     assert "local" in page and "healthy" in page and "1 / " in page
     client.force_login(live["teacher"])
     assert client.get(reverse("teach:capacity")).status_code == 404
+
+
+def test_capacity_page_reads_health_and_never_pings(client, live, tmp_path):
+    """A GET shows what beat last recorded; it neither pings an engine nor saves a host row."""
+    from labs.models import DockerHost
+
+    gone = DockerHost.objects.create(name="gone", base_url=f"unix://{tmp_path}/no-engine.sock", capacity=5)
+    admin = factories.make_user("capadmin2", staff=True)
+    client.force_login(admin)
+    page = client.get(reverse("teach:capacity")).content.decode()
+    gone.refresh_from_db()
+    assert gone.last_checked_at is None and gone.healthy and "not checked yet" in page
+    services.hosts_check_health()  # what the beat task does every 30 s
+    gone.refresh_from_db()
+    assert not gone.healthy and gone.last_checked_at is not None
+    assert "down" in client.get(reverse("teach:capacity")).content.decode()
